@@ -1,0 +1,62 @@
+package layers
+
+import (
+	"runtime"
+	"sync"
+)
+
+// kernelFunc computes one node. in holds the node's inputs in order (nil for
+// an omitted optional input); the kernel returns its outputs in order. A
+// kernel must not modify its inputs: they may be initializers or be read by
+// other nodes.
+type kernelFunc func(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error)
+
+// execContext carries what kernels share during one run.
+type execContext struct {
+	// Threads is the number of goroutines a kernel may use (>= 1).
+	Threads int
+	// spikes accumulates FS spike counts per node name during a run.
+	mu     sync.Mutex
+	spikes map[string]*SpikeStats
+}
+
+// SpikeStats counts what one FS node did during the runs since the last
+// reset: Elements is the number of neuron evaluations (batch × neurons per
+// sample), Spikes the spikes emitted, NeuronsPerSample the size of the layer.
+type SpikeStats struct {
+	Node             string
+	Activation       string
+	NeuronsPerSample int64
+	Elements         int64
+	Spikes           int64
+}
+
+// parallelFor splits [0, n) into at most ec.Threads contiguous chunks and
+// runs fn on each concurrently, returning when all are done. Small n runs
+// inline.
+func (ec *execContext) parallelFor(n int, fn func(lo, hi int)) {
+	threads := ec.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	if threads > n {
+		threads = n
+	}
+	if threads <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + threads - 1) / threads
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}

@@ -1,0 +1,74 @@
+package layers
+
+//go:noescape
+func sgemmKernel4x16AVX2(kc int, a, b, c *float32, ldc int)
+
+//go:noescape
+func dotAVX2(n int, x, y *float32) float32
+
+//go:noescape
+func axpyAVX2(n int, alpha float32, x, y *float32)
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+func xgetbv() (eax, edx uint32)
+
+// hasAVX2FMA reports whether the CPU and the operating system support the
+// AVX2 and FMA instructions the assembly kernels use. It is computed once at
+// start-up and never changes, so it is not mutable state.
+var hasAVX2FMA = detectAVX2FMA()
+
+func detectAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const (
+		fma     = 1 << 12
+		osxsave = 1 << 27
+		avx     = 1 << 28
+	)
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	// The OS must save the YMM registers (XCR0 bits 1 and 2).
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0 // AVX2
+}
+
+func kernel4x16(kc int, a, b, c []float32, ldc int) {
+	if kc == 0 {
+		return
+	}
+	if hasAVX2FMA {
+		// Bounds were established by the caller; check the extremes so that
+		// a bug there panics in Go instead of corrupting memory.
+		_ = a[kc*gemmMR-1]
+		_ = b[kc*gemmNR-1]
+		_ = c[(gemmMR-1)*ldc+gemmNR-1]
+		sgemmKernel4x16AVX2(kc, &a[0], &b[0], &c[0], ldc)
+		return
+	}
+	kernel4x16Go(kc, a, b, c, ldc)
+}
+
+func dot(x, y []float32) float32 {
+	if hasAVX2FMA && len(x) > 0 {
+		_ = y[len(x)-1]
+		return dotAVX2(len(x), &x[0], &y[0])
+	}
+	return dotGo(x, y)
+}
+
+func axpy(alpha float32, x, y []float32) {
+	if hasAVX2FMA && len(x) > 0 {
+		_ = y[len(x)-1]
+		axpyAVX2(len(x), alpha, &x[0], &y[0])
+		return
+	}
+	axpyGo(alpha, x, y)
+}

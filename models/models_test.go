@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/fewspikes/fewspikes/internal/npy"
 )
 
 func TestListDefaultGet(t *testing.T) {
@@ -87,5 +89,35 @@ func TestTestSet(t *testing.T) {
 	x2, _, _ := TestSet()
 	if x2.F[0] == 42 {
 		t.Error("TestSet returns shared storage")
+	}
+}
+
+// TestPredictionsMatchAccuracy checks the files scripts/train_models.py
+// wrote beside each model agree with each other and with the test split:
+// PyTorch's predictions (<name>.pred.npy, not embedded) scored against the
+// embedded labels give exactly the accuracy in <name>.json.
+func TestPredictionsMatchAccuracy(t *testing.T) {
+	_, labels, err := TestSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range List() {
+		a, err := npy.ReadFile(m.Name + ".pred.npy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := a.Tensor.I
+		if a.DType != "i8" || len(pred) != len(labels) {
+			t.Fatalf("%s.pred.npy: %s with %d values, want i8 with %d", m.Name, a.DType, len(pred), len(labels))
+		}
+		correct := 0
+		for i, p := range pred {
+			if p == labels[i] {
+				correct++
+			}
+		}
+		if acc := float64(correct) / float64(len(labels)); math.Abs(acc-m.PyTorchAccuracy) > 1e-12 {
+			t.Errorf("%s: predictions score %.4f, json says %.4f", m.Name, acc, m.PyTorchAccuracy)
+		}
 	}
 }

@@ -1,0 +1,277 @@
+package layers
+
+// Conv and ConvTranspose: im2col (or col2im) plus GEMM per image and group,
+// with a direct path for depthwise 2-D convolution where a GEMM would have
+// one row.
+
+// convKernel computes ONNX Conv: X [N, C, spatial...], W [M, C/group,
+// kernel...], optional B [M].
+func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
+	x, err := floatInput(n, in, 0, "X")
+	if err != nil {
+		return nil, err
+	}
+	wt, err := floatInput(n, in, 1, "W")
+	if err != nil {
+		return nil, err
+	}
+	bias := optionalInput(in, 2)
+	if len(x.Shape) < 3 || len(wt.Shape) != len(x.Shape) {
+		return nil, nodeErr(n, "X %v and W %v must both be N×C×spatial with the same rank", x.Shape, wt.Shape)
+	}
+	batch, c := x.Shape[0], x.Shape[1]
+	m, cg := wt.Shape[0], wt.Shape[1]
+	group := int(n.Attrs.Int("group", 1))
+	if group < 1 || cg*group != c || m%group != 0 {
+		return nil, nodeErr(n, "X has %d channels, W %v, group %d: inconsistent", c, wt.Shape, group)
+	}
+	if bias != nil && (bias.DType != Float32 || bias.Len() != m) {
+		return nil, nodeErr(n, "bias has %d values, want %d", bias.Len(), m)
+	}
+	kernel := wt.Shape[2:]
+	if ks := n.Attrs.Ints("kernel_shape", nil); ks != nil {
+		if len(ks) != len(kernel) {
+			return nil, nodeErr(n, "kernel_shape %v does not match W %v", ks, wt.Shape)
+		}
+		for i, k := range ks {
+			if int(k) != kernel[i] {
+				return nil, nodeErr(n, "kernel_shape %v does not match W %v", ks, wt.Shape)
+			}
+		}
+	}
+	w, err := newWindow(n, x.Shape[2:], kernel, false)
+	if err != nil {
+		return nil, err
+	}
+	y, err := newOutput(n, append([]int{batch, m}, w.out...))
+	if err != nil {
+		return nil, err
+	}
+	inSize, outSize, kSize := NumElements(w.in), NumElements(w.out), NumElements(kernel)
+	mg := m / group
+	// Start from the bias so that the GEMM accumulates onto it (beta 1).
+	if bias != nil {
+		for i := range batch * m {
+			fill(y.F[i*outSize:(i+1)*outSize], bias.F[i%m])
+		}
+	}
+	if cg == 1 && mg == 1 && w.rank() == 2 {
+		ec.parallelFor(batch*c, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				ch := i % c
+				depthwise2D(w, x.F[i*inSize:(i+1)*inSize], wt.F[ch*kSize:(ch+1)*kSize], y.F[i*outSize:(i+1)*outSize])
+			}
+		})
+		return []*Tensor{y}, nil
+	}
+	// A 1×1 kernel with unit strides and no padding needs no im2col: the
+	// image itself is the column matrix.
+	direct := kSize == 1 && inSize == outSize
+	for d := range w.rank() {
+		direct = direct && w.stride[d] == 1 && w.padBegin[d] == 0
+	}
+	rows := cg * kSize
+	one := func(ec *execContext, item int, col []float32) {
+		b, g := item/group, item%group
+		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
+		if direct {
+			col = img
+		} else {
+			im2col(w, cg, img, col, false)
+		}
+		out := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
+		sgemm(ec, false, false, mg, outSize, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows, col, outSize, 1, out, outSize)
+	}
+	items := batch * group
+	colLen := 0
+	if !direct {
+		colLen = rows * outSize
+	}
+	if items >= ec.threads() {
+		ec.parallelFor(items, func(lo, hi int) {
+			col := make([]float32, colLen)
+			serial := ec.serial()
+			for i := lo; i < hi; i++ {
+				one(serial, i, col)
+			}
+		})
+	} else {
+		col := make([]float32, colLen)
+		for i := range items {
+			one(ec, i, col)
+		}
+	}
+	return []*Tensor{y}, nil
+}
+
+// depthwise2D convolves one channel plane x with its kernel k, adding into
+// out (which holds the bias).
+func depthwise2D(w *window, x, k, out []float32) {
+	ih, iw := w.in[0], w.in[1]
+	oh, ow := w.out[0], w.out[1]
+	sh, sw := w.stride[0], w.stride[1]
+	for ky := range w.kernel[0] {
+		for kx := range w.kernel[1] {
+			wv := k[ky*w.kernel[1]+kx]
+			if wv == 0 {
+				continue
+			}
+			off := kx*w.dil[1] - w.padBegin[1]
+			lo, hi := validRange(off, sw, iw, ow)
+			if lo >= hi {
+				continue
+			}
+			for oy := range oh {
+				iy := oy*sh + ky*w.dil[0] - w.padBegin[0]
+				if iy < 0 || iy >= ih {
+					continue
+				}
+				src := x[iy*iw : (iy+1)*iw]
+				dst := out[oy*ow : (oy+1)*ow]
+				if sw == 1 {
+					axpy(wv, src[lo+off:hi+off], dst[lo:hi])
+					continue
+				}
+				for ox := lo; ox < hi; ox++ {
+					dst[ox] += wv * src[ox*sw+off]
+				}
+			}
+		}
+	}
+}
+
+func fill(s []float32, v float32) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// convTransposeKernel computes ONNX ConvTranspose: X [N, C, spatial...],
+// W [C, M/group, kernel...], optional B [M]. Each image is multiplied by
+// the transposed weights into a column matrix that col2im adds into the
+// output windows.
+func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
+	x, err := floatInput(n, in, 0, "X")
+	if err != nil {
+		return nil, err
+	}
+	wt, err := floatInput(n, in, 1, "W")
+	if err != nil {
+		return nil, err
+	}
+	bias := optionalInput(in, 2)
+	if len(x.Shape) < 3 || len(wt.Shape) != len(x.Shape) {
+		return nil, nodeErr(n, "X %v and W %v must both be N×C×spatial with the same rank", x.Shape, wt.Shape)
+	}
+	batch, c := x.Shape[0], x.Shape[1]
+	group := int(n.Attrs.Int("group", 1))
+	if group < 1 || wt.Shape[0] != c || c%group != 0 {
+		return nil, nodeErr(n, "X has %d channels, W %v, group %d: inconsistent", c, wt.Shape, group)
+	}
+	cg, mg := c/group, wt.Shape[1]
+	m := mg * group
+	if bias != nil && (bias.DType != Float32 || bias.Len() != m) {
+		return nil, nodeErr(n, "bias has %d values, want %d", bias.Len(), m)
+	}
+	r := len(x.Shape) - 2
+	kernel := wt.Shape[2:]
+	w := &window{out: x.Shape[2:], kernel: kernel, in: make([]int, r)}
+	if w.stride, err = intsAttr(n, "strides", r, 1); err != nil {
+		return nil, err
+	}
+	if w.dil, err = intsAttr(n, "dilations", r, 1); err != nil {
+		return nil, err
+	}
+	pads, err := intsAttr(n, "pads", 2*r, 0)
+	if err != nil {
+		return nil, err
+	}
+	w.padBegin, w.padEnd = pads[:r], pads[r:]
+	outPad, err := intsAttr(n, "output_padding", r, 0)
+	if err != nil {
+		return nil, err
+	}
+	outShape := n.Attrs.Ints("output_shape", nil)
+	if len(outShape) == r+2 {
+		outShape = outShape[2:]
+	}
+	if outShape != nil && len(outShape) != r {
+		return nil, nodeErr(n, "output_shape %v has the wrong rank", outShape)
+	}
+	autoPad := n.Attrs.String("auto_pad", "NOTSET")
+	for d := range r {
+		if w.stride[d] < 1 || w.dil[d] < 1 {
+			return nil, nodeErr(n, "strides %v and dilations %v must be positive", w.stride, w.dil)
+		}
+		ek := (kernel[d]-1)*w.dil[d] + 1
+		full := w.stride[d]*(w.out[d]-1) + outPad[d] + ek
+		target := -1
+		switch {
+		case outShape != nil:
+			target = int(outShape[d])
+		case autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER":
+			target = w.out[d] * w.stride[d]
+		}
+		if target >= 0 {
+			// Pads follow from the requested size (never negative: a
+			// larger size extends the end with zeros); the odd one goes
+			// to the end for SAME_UPPER and to the beginning otherwise.
+			total := max(0, full-target)
+			if autoPad == "SAME_UPPER" {
+				w.padBegin[d], w.padEnd[d] = total/2, total-total/2
+			} else {
+				w.padBegin[d], w.padEnd[d] = total-total/2, total/2
+			}
+		} else if autoPad == "VALID" {
+			w.padBegin[d], w.padEnd[d] = 0, 0
+		}
+		w.in[d] = full - w.padBegin[d] - w.padEnd[d]
+		if target >= 0 {
+			w.in[d] = target
+		}
+		if w.in[d] < 1 {
+			return nil, nodeErr(n, "empty output along spatial axis %d", d)
+		}
+	}
+	y, err := newOutput(n, append([]int{batch, m}, w.in...))
+	if err != nil {
+		return nil, err
+	}
+	// Negative pads (output_shape larger than the natural size) leave
+	// positions no window reaches; im2col's range checks handle them since
+	// only the begin pad shifts positions.
+	inSize, outSize, kSize := NumElements(w.out), NumElements(w.in), NumElements(kernel)
+	rows := mg * kSize
+	one := func(ec *execContext, item int, col []float32) {
+		b, g := item/group, item%group
+		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
+		// col [mg·kSize, inSize] = W_gᵀ · X_g, with W_g stored [cg, mg·kSize].
+		sgemm(ec, true, false, rows, inSize, cg, 1, wt.F[g*cg*rows:(g+1)*cg*rows], rows, img, inSize, 0, col, inSize)
+		out := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
+		im2col(w, mg, out, col, true)
+	}
+	items := batch * group
+	if items >= ec.threads() {
+		ec.parallelFor(items, func(lo, hi int) {
+			col := make([]float32, rows*inSize)
+			serial := ec.serial()
+			for i := lo; i < hi; i++ {
+				one(serial, i, col)
+			}
+		})
+	} else {
+		col := make([]float32, rows*inSize)
+		for i := range items {
+			one(ec, i, col)
+		}
+	}
+	if bias != nil {
+		for i := range batch * m {
+			bv := bias.F[i%m]
+			for j := range y.F[i*outSize : (i+1)*outSize] {
+				y.F[i*outSize+j] += bv
+			}
+		}
+	}
+	return []*Tensor{y}, nil
+}

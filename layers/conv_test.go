@@ -1,0 +1,324 @@
+package layers
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// unravel converts flat index i over shape into a position.
+func unravel(i int, shape []int) []int {
+	pos := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		pos[d] = i % shape[d]
+		i /= shape[d]
+	}
+	return pos
+}
+
+func ravel(pos, shape []int) int {
+	f := 0
+	for d := range shape {
+		f = f*shape[d] + pos[d]
+	}
+	return f
+}
+
+// naiveConv is the textbook definition of ONNX Conv with explicit pads.
+func naiveConv(x, w *Tensor, bias []float32, group int, stride, dil, padBegin []int, outSp []int) *Tensor {
+	batch, c := x.Shape[0], x.Shape[1]
+	m, cg := w.Shape[0], w.Shape[1]
+	mg := m / group
+	inSp, kSp := x.Shape[2:], w.Shape[2:]
+	y := New(append([]int{batch, m}, outSp...)...)
+	for b := range batch {
+		for oc := range m {
+			g := oc / mg
+			for o := range NumElements(outSp) {
+				op := unravel(o, outSp)
+				var s float64
+				if bias != nil {
+					s = float64(bias[oc])
+				}
+				for ic := range cg {
+					for k := range NumElements(kSp) {
+						kp := unravel(k, kSp)
+						ip := make([]int, len(inSp))
+						ok := true
+						for d := range inSp {
+							ip[d] = op[d]*stride[d] + kp[d]*dil[d] - padBegin[d]
+							ok = ok && ip[d] >= 0 && ip[d] < inSp[d]
+						}
+						if !ok {
+							continue
+						}
+						xv := x.F[(b*c+g*cg+ic)*NumElements(inSp)+ravel(ip, inSp)]
+						wv := w.F[(oc*cg+ic)*NumElements(kSp)+k]
+						s += float64(xv) * float64(wv)
+					}
+				}
+				y.F[(b*m+oc)*NumElements(outSp)+o] = float32(s)
+			}
+		}
+	}
+	return y
+}
+
+// naiveConvTranspose scatters every input pixel over its output window.
+func naiveConvTranspose(x, w *Tensor, bias []float32, group int, stride, dil, padBegin, outSp []int) *Tensor {
+	batch, c := x.Shape[0], x.Shape[1]
+	cg, mg := c/group, w.Shape[1]
+	m := mg * group
+	inSp, kSp := x.Shape[2:], w.Shape[2:]
+	y := New(append([]int{batch, m}, outSp...)...)
+	for b := range batch {
+		for ic := range c {
+			g := ic / cg
+			for i := range NumElements(inSp) {
+				ip := unravel(i, inSp)
+				xv := x.F[(b*c+ic)*NumElements(inSp)+i]
+				for oc := range mg {
+					for k := range NumElements(kSp) {
+						kp := unravel(k, kSp)
+						op := make([]int, len(inSp))
+						ok := true
+						for d := range inSp {
+							op[d] = ip[d]*stride[d] + kp[d]*dil[d] - padBegin[d]
+							ok = ok && op[d] >= 0 && op[d] < outSp[d]
+						}
+						if !ok {
+							continue
+						}
+						wv := w.F[(ic*mg+oc)*NumElements(kSp)+k]
+						y.F[(b*m+g*mg+oc)*NumElements(outSp)+ravel(op, outSp)] += xv * wv
+					}
+				}
+			}
+		}
+	}
+	if bias != nil {
+		plane := NumElements(outSp)
+		for i := range y.F {
+			y.F[i] += bias[(i/plane)%m]
+		}
+	}
+	return y
+}
+
+func randTensor(r *rand.Rand, shape ...int) *Tensor {
+	return FromFloat32(randSlice(r, NumElements(shape)), shape...)
+}
+
+func ints64(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
+}
+
+type convCase struct {
+	batch, c, m, group int
+	in, kernel         []int
+	stride, dil, pads  []int // pads: begins then ends
+	bias               bool
+}
+
+var convCases = []convCase{
+	{1, 1, 1, 1, []int{5, 5}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, false},
+	{2, 3, 4, 1, []int{7, 6}, []int{3, 2}, []int{2, 1}, []int{1, 2}, []int{1, 0, 2, 1}, true},
+	{2, 4, 6, 2, []int{6, 6}, []int{3, 3}, []int{1, 2}, []int{2, 1}, []int{2, 1, 1, 2}, true},
+	{3, 8, 8, 8, []int{9, 7}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},                   // depthwise
+	{1, 6, 6, 6, []int{8, 9}, []int{5, 3}, []int{2, 3}, []int{2, 1}, []int{2, 0, 1, 3}, false},                  // depthwise, strided
+	{2, 4, 8, 4, []int{6, 5}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},                   // channel multiplier 2
+	{4, 16, 32, 1, []int{4, 4}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true},                 // 1x1 direct
+	{2, 3, 5, 1, []int{11}, []int{4}, []int{3}, []int{2}, []int{2, 3}, true},                                    // 1-D
+	{1, 2, 3, 1, []int{4, 5, 6}, []int{2, 3, 2}, []int{1, 2, 1}, []int{1, 1, 2}, []int{1, 0, 1, 0, 1, 1}, true}, // 3-D
+	{5, 16, 24, 1, []int{14, 14}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
+}
+
+func (cc convCase) node() *Node {
+	return &Node{Name: "c", Op: "Conv", Attrs: Attrs{
+		"group": int64(cc.group), "strides": ints64(cc.stride), "dilations": ints64(cc.dil), "pads": ints64(cc.pads),
+	}}
+}
+
+func TestConvMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i, cc := range convCases {
+		x := randTensor(r, append([]int{cc.batch, cc.c}, cc.in...)...)
+		w := randTensor(r, append([]int{cc.m, cc.c / cc.group}, cc.kernel...)...)
+		var bias *Tensor
+		if cc.bias {
+			bias = randTensor(r, cc.m)
+		}
+		rank := len(cc.in)
+		outSp := make([]int, rank)
+		for d := range rank {
+			ek := (cc.kernel[d]-1)*cc.dil[d] + 1
+			outSp[d] = (cc.in[d]+cc.pads[d]+cc.pads[d+rank]-ek)/cc.stride[d] + 1
+		}
+		var bf []float32
+		if bias != nil {
+			bf = bias.F
+		}
+		want := naiveConv(x, w, bf, cc.group, cc.stride, cc.dil, cc.pads[:rank], outSp)
+		for _, threads := range []int{1, 2} {
+			got, err := convKernel(&execContext{Threads: threads}, cc.node(), []*Tensor{x, w, bias})
+			if err != nil {
+				t.Fatalf("case %d: %v", i, err)
+			}
+			if fmt.Sprint(got[0].Shape) != fmt.Sprint(want.Shape) {
+				t.Fatalf("case %d: shape %v, want %v", i, got[0].Shape, want.Shape)
+			}
+			assertClose(t, fmt.Sprintf("conv case %d threads %d", i, threads), got[0].F, want.F, 1e-4)
+		}
+	}
+}
+
+func TestConvAutoPad(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(r, 1, 2, 7, 8)
+	w := randTensor(r, 3, 2, 4, 3)
+	cases := []struct {
+		autoPad string
+		out     []int
+		pads    []int // the explicit pads that must give the same result
+	}{
+		// SAME with stride 2: out = ceil(in/2); total pad along H = (4-1)*2+4-7 = 3, along W = (4-1)*2+3-8 = 1.
+		{"SAME_UPPER", []int{4, 4}, []int{1, 0, 2, 1}},
+		{"SAME_LOWER", []int{4, 4}, []int{2, 1, 1, 0}},
+		{"VALID", []int{2, 3}, []int{0, 0, 0, 0}},
+	}
+	for _, c := range cases {
+		n := &Node{Name: "c", Op: "Conv", Attrs: Attrs{"auto_pad": c.autoPad, "strides": []int64{2, 2}}}
+		got, err := convKernel(&execContext{Threads: 1}, n, []*Tensor{x, w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := naiveConv(x, w, nil, 1, []int{2, 2}, []int{1, 1}, c.pads[:2], c.out)
+		if fmt.Sprint(got[0].Shape[2:]) != fmt.Sprint(c.out) {
+			t.Fatalf("%s: shape %v, want spatial %v", c.autoPad, got[0].Shape, c.out)
+		}
+		assertClose(t, c.autoPad, got[0].F, want.F, 1e-4)
+	}
+}
+
+func TestConvRejectsBadShapes(t *testing.T) {
+	ec := &execContext{Threads: 1}
+	n := &Node{Name: "bad", Op: "Conv", Attrs: Attrs{"group": int64(2)}}
+	if _, err := convKernel(ec, n, []*Tensor{New(1, 3, 5, 5), New(4, 1, 3, 3)}); err == nil {
+		t.Fatal("3 channels with group 2 accepted")
+	}
+	n = &Node{Name: "big", Op: "Conv"}
+	if _, err := convKernel(ec, n, []*Tensor{New(1, 1, 2, 2), New(1, 1, 3, 3)}); err == nil {
+		t.Fatal("kernel larger than the input accepted")
+	}
+}
+
+func TestConvTransposeMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	cases := []struct {
+		batch, c, m, group      int
+		in, kernel, stride, dil []int
+		pads, outPad            []int
+	}{
+		{1, 1, 1, 1, []int{3, 3}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, []int{0, 0}},
+		{2, 4, 6, 2, []int{4, 5}, []int{3, 2}, []int{2, 3}, []int{1, 1}, []int{1, 0, 1, 1}, []int{1, 0}},
+		{2, 3, 2, 1, []int{5, 4}, []int{2, 2}, []int{2, 2}, []int{1, 1}, []int{0, 0, 0, 0}, []int{0, 0}},
+		{1, 2, 4, 1, []int{4, 4}, []int{3, 3}, []int{2, 1}, []int{2, 2}, []int{1, 2, 0, 1}, []int{1, 0}},
+		{2, 3, 5, 1, []int{7}, []int{4}, []int{3}, []int{1}, []int{2, 1}, []int{2}},
+	}
+	for i, cc := range cases {
+		rank := len(cc.in)
+		x := randTensor(r, append([]int{cc.batch, cc.c}, cc.in...)...)
+		w := randTensor(r, append([]int{cc.c, cc.m / cc.group}, cc.kernel...)...)
+		bias := randTensor(r, cc.m)
+		outSp := make([]int, rank)
+		for d := range rank {
+			outSp[d] = cc.stride[d]*(cc.in[d]-1) + cc.outPad[d] + (cc.kernel[d]-1)*cc.dil[d] + 1 - cc.pads[d] - cc.pads[d+rank]
+		}
+		want := naiveConvTranspose(x, w, bias.F, cc.group, cc.stride, cc.dil, cc.pads[:rank], outSp)
+		n := &Node{Name: "ct", Op: "ConvTranspose", Attrs: Attrs{
+			"group": int64(cc.group), "strides": ints64(cc.stride), "dilations": ints64(cc.dil),
+			"pads": ints64(cc.pads), "output_padding": ints64(cc.outPad),
+		}}
+		for _, threads := range []int{1, 2} {
+			got, err := convTransposeKernel(&execContext{Threads: threads}, n, []*Tensor{x, w, bias})
+			if err != nil {
+				t.Fatalf("case %d: %v", i, err)
+			}
+			if fmt.Sprint(got[0].Shape) != fmt.Sprint(want.Shape) {
+				t.Fatalf("case %d: shape %v, want %v", i, got[0].Shape, want.Shape)
+			}
+			assertClose(t, fmt.Sprintf("convtranspose case %d", i), got[0].F, want.F, 1e-4)
+		}
+	}
+}
+
+func TestConvTransposeOutputShape(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x := randTensor(r, 1, 1, 3, 3)
+	w := randTensor(r, 1, 2, 3, 3)
+	// Natural size with stride 3: 3*(3-1)+3 = 9; asking 10 and 11 adds
+	// output padding (negative total pads) at the end.
+	n := &Node{Name: "ct", Op: "ConvTranspose", Attrs: Attrs{"strides": []int64{3, 2}, "output_shape": []int64{10, 8}}}
+	got, err := convTransposeKernel(&execContext{Threads: 1}, n, []*Tensor{x, w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got[0].Shape) != "[1 2 10 8]" {
+		t.Fatalf("shape %v, want [1 2 10 8]", got[0].Shape)
+	}
+	// A requested size beyond the natural one (9×7) extends the end with
+	// zeros, as ONNX Runtime and the conformance test do.
+	nat, err := convTransposeKernel(&execContext{Threads: 1}, &Node{Name: "n", Op: "ConvTranspose", Attrs: Attrs{"strides": []int64{3, 2}}}, []*Tensor{x, w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(nat[0].Shape) != "[1 2 9 7]" {
+		t.Fatalf("natural shape %v, want [1 2 9 7]", nat[0].Shape)
+	}
+	for c := range 2 {
+		for h := range 10 {
+			for wd := range 8 {
+				var want float32
+				if h < 9 && wd < 7 {
+					want = nat[0].F[(c*9+h)*7+wd]
+				}
+				if got := got[0].F[(c*10+h)*8+wd]; got != want {
+					t.Fatalf("channel %d (%d,%d) = %v, want %v", c, h, wd, got, want)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct {
+		name             string
+		batch, c, m, hw  int
+		group, k, stride int
+	}{
+		{"mnist1_b64", 64, 1, 16, 28, 1, 3, 1},
+		{"mnist2_b64", 64, 16, 32, 14, 1, 3, 1},
+		{"mnist2_b1", 1, 16, 32, 14, 1, 3, 1},
+		{"depthwise_b8", 8, 64, 64, 28, 64, 3, 1},
+		{"pointwise_b8", 8, 64, 128, 28, 1, 1, 1},
+	} {
+		x := randTensor(r, c.batch, c.c, c.hw, c.hw)
+		w := randTensor(r, c.m, c.c/c.group, c.k, c.k)
+		n := &Node{Name: "c", Op: "Conv", Attrs: Attrs{"group": int64(c.group), "pads": []int64{int64(c.k / 2), int64(c.k / 2), int64(c.k / 2), int64(c.k / 2)}}}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/t%d", c.name, threads), func(b *testing.B) {
+				ec := &execContext{Threads: threads}
+				for b.Loop() {
+					if _, err := convKernel(ec, n, []*Tensor{x, w}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

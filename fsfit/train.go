@@ -259,7 +259,7 @@ type trainConfig struct {
 	// width decaying geometrically from soft to width over the epochs
 	// (a continuation from a smooth problem to the hard one).
 	soft float64
-	tick   func()  // called once per epoch (progress)
+	tick func() // called once per epoch (progress)
 }
 
 // trainAdam trains p in place with full-batch Adam on the hard forward

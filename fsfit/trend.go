@@ -55,7 +55,7 @@ func lsqBasis(y []float64, basis func(t float64) []float64) []float64 {
 		tr += a[r*m+r]
 	}
 	for r := 0; r < m; r++ {
-		a[r*m+r] += 1e-12 * tr
+		a[r*m+r] += 1e-14 * tr
 	}
 	x, ok := choleskySolve(a, rhs, m)
 	if !ok {

@@ -18,6 +18,9 @@ type execContext struct {
 	// spikes accumulates FS spike counts per node name during a run.
 	mu     sync.Mutex
 	spikes map[string]*SpikeStats
+	// pool recycles intermediate buffers between layers (nil: plain make).
+	// Allocate kernel outputs with ec.newFloat / ec.newInt to use it.
+	pool *bufPool
 }
 
 // SpikeStats counts what one FS node did during the runs since the last

@@ -1,0 +1,157 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func seq(shape ...int) *Tensor {
+	t := New(shape...)
+	for i := range t.F {
+		t.F[i] = float32(i + 1)
+	}
+	return t
+}
+
+func runNN(t *testing.T, op string, attrs Attrs, in ...*Tensor) []*Tensor {
+	t.Helper()
+	n := &Node{Name: "test", Op: op, Attrs: attrs, Outputs: []string{"y"}}
+	out, err := nnKernels()[op](&execContext{Threads: 2}, n, in)
+	if err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	return out
+}
+
+func TestPoolCeilModeAndPadding(t *testing.T) {
+	x := seq(1, 1, 4, 4) // 1..16 row-major
+	ceil := Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "ceil_mode": int64(1)}
+	if got := runNN(t, "MaxPool", ceil, x)[0]; fmt.Sprint(got.Shape, got.F) != "[1 1 2 2] [11 12 15 16]" {
+		t.Fatalf("MaxPool ceil_mode: %v %v", got.Shape, got.F)
+	}
+	if got := runNN(t, "AveragePool", ceil, x)[0]; fmt.Sprint(got.F) != "[6 7.5 12 13.5]" {
+		t.Fatalf("AveragePool ceil_mode: %v", got.F)
+	}
+	floor := Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}}
+	if got := runNN(t, "MaxPool", floor, x)[0]; fmt.Sprint(got.Shape, got.F) != "[1 1 1 1] [11]" {
+		t.Fatalf("MaxPool floor: %v %v", got.Shape, got.F)
+	}
+	// pads 1, ceil: 3×3 output; the last window covers input row/col 3 and
+	// one padding row/col.
+	padded := Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}, "ceil_mode": int64(1)}
+	excl := runNN(t, "AveragePool", padded, x)[0]
+	padded["count_include_pad"] = int64(1)
+	incl := runNN(t, "AveragePool", padded, x)[0]
+	if fmt.Sprint(excl.Shape) != "[1 1 3 3]" {
+		t.Fatalf("shape %v", excl.Shape)
+	}
+	// Corner (0,0): x[0..1][0..1] = 1,2,5,6: 14/4 excluding pads, 14/9 including.
+	// Corner (2,2): only x[3][3] = 16: 16/1 excluding, 16/4 including
+	// (rows 3 and 4, row 4 being padding; row 5 is outside the padded input).
+	checks := []struct {
+		got, want float32
+		what      string
+	}{
+		{excl.F[0], 14.0 / 4, "exclude pad corner"},
+		{incl.F[0], 14.0 / 9, "include pad corner"},
+		{excl.F[8], 16, "exclude pad last"},
+		{incl.F[8], 4, "include pad last"},
+	}
+	for _, c := range checks {
+		if math.Abs(float64(c.got-c.want)) > 1e-6 {
+			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
+		}
+	}
+}
+
+// naivePool2D is max or average pooling by definition on N×C×H×W with
+// explicit pads (no ceil_mode), average excluding padding.
+func naivePool2D(x *Tensor, k, s, d, pb []int, out []int, isMax bool) *Tensor {
+	nc, h, w := x.Shape[0]*x.Shape[1], x.Shape[2], x.Shape[3]
+	y := New(x.Shape[0], x.Shape[1], out[0], out[1])
+	for p := range nc {
+		for oy := range out[0] {
+			for ox := range out[1] {
+				best, sum, cnt := float32(math.Inf(-1)), float32(0), 0
+				for ky := range k[0] {
+					for kx := range k[1] {
+						iy, ix := oy*s[0]+ky*d[0]-pb[0], ox*s[1]+kx*d[1]-pb[1]
+						if iy < 0 || iy >= h || ix < 0 || ix >= w {
+							continue
+						}
+						v := x.F[(p*h+iy)*w+ix]
+						best = max(best, v)
+						sum += v
+						cnt++
+					}
+				}
+				if isMax {
+					y.F[(p*out[0]+oy)*out[1]+ox] = best
+				} else {
+					y.F[(p*out[0]+oy)*out[1]+ox] = sum / float32(cnt)
+				}
+			}
+		}
+	}
+	return y
+}
+
+func TestPoolMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	x := randTensor(r, 2, 3, 9, 8)
+	for _, c := range []struct{ k, s, d, pads []int }{
+		{[]int{2, 2}, []int{2, 2}, []int{1, 1}, []int{0, 0, 0, 0}},
+		{[]int{3, 2}, []int{1, 2}, []int{1, 1}, []int{1, 0, 1, 1}},
+		{[]int{3, 3}, []int{2, 1}, []int{2, 2}, []int{2, 1, 1, 2}},
+	} {
+		out := []int{0, 0}
+		for i := range 2 {
+			out[i] = (x.Shape[2+i]+c.pads[i]+c.pads[i+2]-((c.k[i]-1)*c.d[i]+1))/c.s[i] + 1
+		}
+		attrs := Attrs{"kernel_shape": ints64(c.k), "strides": ints64(c.s), "dilations": ints64(c.d), "pads": ints64(c.pads)}
+		assertClose(t, fmt.Sprintf("MaxPool %v", c), runNN(t, "MaxPool", attrs, x)[0].F, naivePool2D(x, c.k, c.s, c.d, c.pads, out, true).F, 0)
+		assertClose(t, fmt.Sprintf("AveragePool %v", c), runNN(t, "AveragePool", attrs, x)[0].F, naivePool2D(x, c.k, c.s, c.d, c.pads, out, false).F, 1e-6)
+	}
+}
+
+func TestMaxPoolIndicesAndGlobalPools(t *testing.T) {
+	x := seq(2, 2, 3, 4)
+	n := &Node{Name: "mp", Op: "MaxPool", Outputs: []string{"y", "idx"}, Attrs: Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{1, 2}}}
+	out, err := maxPoolKernel(&execContext{Threads: 1}, n, []*Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || out[1].DType != Int64 {
+		t.Fatalf("want values and int64 indices, got %v", out)
+	}
+	for i, v := range out[0].F {
+		// Values are 1 + flat index: the index output must point at them.
+		if out[1].I[i] != int64(v)-1 {
+			t.Fatalf("index %d = %d for value %v", i, out[1].I[i], v)
+		}
+	}
+	gap := runNN(t, "GlobalAveragePool", nil, x)[0]
+	gmp := runNN(t, "GlobalMaxPool", nil, x)[0]
+	if fmt.Sprint(gap.Shape, gap.F) != "[2 2 1 1] [6.5 18.5 30.5 42.5]" {
+		t.Fatalf("GlobalAveragePool %v %v", gap.Shape, gap.F)
+	}
+	if fmt.Sprint(gmp.F) != "[12 24 36 48]" {
+		t.Fatalf("GlobalMaxPool %v", gmp.F)
+	}
+}
+
+func TestPoolErrors(t *testing.T) {
+	ec := &execContext{Threads: 1}
+	for _, attrs := range []Attrs{
+		{},                              // no kernel_shape
+		{"kernel_shape": []int64{5, 5}}, // larger than the input
+		{"kernel_shape": []int64{2, 2}, "strides": []int64{0, 1}},
+		{"kernel_shape": []int64{2, 2}, "auto_pad": "SOMETIMES"},
+	} {
+		if _, err := maxPoolKernel(ec, &Node{Name: "p", Op: "MaxPool", Attrs: attrs}, []*Tensor{New(1, 1, 3, 3)}); err == nil {
+			t.Errorf("attrs %v accepted", attrs)
+		}
+	}
+}

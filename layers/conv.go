@@ -43,7 +43,7 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := newOutput(n, append([]int{batch, m}, w.out...))
+	y, err := newOutput(ec, n, append([]int{batch, m}, w.out...), bias == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, err
 			return nil, nodeErr(n, "empty output along spatial axis %d", d)
 		}
 	}
-	y, err := newOutput(n, append([]int{batch, m}, w.in...))
+	y, err := newOutput(ec, n, append([]int{batch, m}, w.in...), true)
 	if err != nil {
 		return nil, err
 	}

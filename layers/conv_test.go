@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -320,5 +321,49 @@ func BenchmarkConv(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestKernelsOverwriteRecycledBuffers runs the kernels with a buffer pool
+// that hands out NaN-filled buffers: outputs must not depend on what a
+// recycled buffer held.
+func TestKernelsOverwriteRecycledBuffers(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	x := randTensor(r, 2, 4, 6, 6)
+	w := randTensor(r, 4, 4, 3, 3)
+	wt := randTensor(r, 4, 2, 3, 3)
+	cases := []struct {
+		op    string
+		attrs Attrs
+		in    []*Tensor
+	}{
+		{"Conv", Attrs{"pads": []int64{1, 1, 1, 1}}, []*Tensor{x, w}},
+		{"Conv", Attrs{"group": int64(4)}, []*Tensor{x, randTensor(r, 4, 1, 3, 3)}},
+		{"ConvTranspose", Attrs{"strides": []int64{2, 2}}, []*Tensor{x, wt}},
+		{"Gemm", Attrs{"transB": int64(1)}, []*Tensor{randTensor(r, 5, 7), randTensor(r, 3, 7)}},
+		{"MatMul", nil, []*Tensor{randTensor(r, 2, 5, 7), randTensor(r, 7, 3)}},
+		{"MaxPool", Attrs{"kernel_shape": []int64{2, 2}}, []*Tensor{x}},
+		{"AveragePool", Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}}, []*Tensor{x}},
+		{"GlobalAveragePool", nil, []*Tensor{x}},
+		{"Pad", Attrs{"pads": []int64{0, 0, 1, 1, 0, 0, 1, 1}}, []*Tensor{x}},
+	}
+	for _, c := range cases {
+		n := &Node{Name: "k", Op: c.op, Attrs: c.attrs, Outputs: []string{"y"}}
+		clean, err := nnKernels()[c.op](&execContext{Threads: 1}, n, c.in)
+		if err != nil {
+			t.Fatalf("%s: %v", c.op, err)
+		}
+		ec := &execContext{Threads: 2, pool: newBufPool()}
+		size := clean[0].Len()
+		dirty := make([]float32, size)
+		for i := range dirty {
+			dirty[i] = float32(math.NaN())
+		}
+		ec.pool.f[size] = append(ec.pool.f[size], dirty)
+		got, err := nnKernels()[c.op](ec, n, c.in)
+		if err != nil {
+			t.Fatalf("%s: %v", c.op, err)
+		}
+		assertClose(t, c.op+" with a recycled buffer", got[0].F, clean[0].F, 1e-5)
 	}
 }

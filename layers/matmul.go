@@ -29,7 +29,7 @@ func gemmKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if k != kb {
 		return nil, nodeErr(n, "inner dimensions differ: A %v (transA %v), B %v (transB %v)", a.Shape, transA, b.Shape, transB)
 	}
-	y, err := newOutput(n, []int{m, nn})
+	y, err := newOutput(ec, n, []int{m, nn}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func matMul(ec *execContext, n *Node, a, b *Tensor) (*Tensor, error) {
 	if len(b.Shape) > 1 {
 		outShape = append(outShape, nn)
 	}
-	y, err := newOutput(n, outShape)
+	y, err := newOutput(ec, n, outShape, false)
 	if err != nil {
 		return nil, err
 	}

@@ -27,9 +27,10 @@ func nnKernels() map[string]kernelFunc {
 // exhausting memory.
 const maxOutputElements = 1 << 31
 
-// newOutput allocates a float32 output tensor after checking that its shape
-// is valid and of reasonable size.
-func newOutput(n *Node, shape []int) (*Tensor, error) {
+// newOutput allocates a float32 output tensor (from the run's buffer pool)
+// after checking that its shape is valid and of reasonable size. Its
+// contents are undefined unless zero is set.
+func newOutput(ec *execContext, n *Node, shape []int, zero bool) (*Tensor, error) {
 	total := 1
 	for _, d := range shape {
 		if d < 0 {
@@ -40,7 +41,10 @@ func newOutput(n *Node, shape []int) (*Tensor, error) {
 		}
 		total *= d
 	}
-	return New(shape...), nil
+	if zero {
+		return ec.newZeroFloat(shape), nil
+	}
+	return ec.newFloat(shape), nil
 }
 
 // nodeErr formats an error that names the node at fault.

@@ -102,7 +102,7 @@ func padKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		y = NewInt(out...)
 	} else {
 		var err error
-		if y, err = newOutput(n, out); err != nil {
+		if y, err = newOutput(ec, n, out, false); err != nil {
 			return nil, err
 		}
 	}

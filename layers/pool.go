@@ -92,7 +92,7 @@ func maxPoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	planes := x.Shape[0] * x.Shape[1]
-	y, err := newOutput(n, append([]int{x.Shape[0], x.Shape[1]}, w.out...))
+	y, err := newOutput(ec, n, append([]int{x.Shape[0], x.Shape[1]}, w.out...), false)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func averagePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error
 	}
 	includePad := n.Attrs.Int("count_include_pad", 0) != 0
 	planes := x.Shape[0] * x.Shape[1]
-	y, err := newOutput(n, append([]int{x.Shape[0], x.Shape[1]}, w.out...))
+	y, err := newOutput(ec, n, append([]int{x.Shape[0], x.Shape[1]}, w.out...), false)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func averagePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error
 	return []*Tensor{y}, nil
 }
 
-func globalPoolSetup(n *Node, in []*Tensor) (*Tensor, *Tensor, int, error) {
+func globalPoolSetup(ec *execContext, n *Node, in []*Tensor) (*Tensor, *Tensor, int, error) {
 	x, err := floatInput(n, in, 0, "X")
 	if err != nil {
 		return nil, nil, 0, err
@@ -210,7 +210,7 @@ func globalPoolSetup(n *Node, in []*Tensor) (*Tensor, *Tensor, int, error) {
 	for i := 2; i < len(shape); i++ {
 		shape[i] = 1
 	}
-	y, err := newOutput(n, shape)
+	y, err := newOutput(ec, n, shape, false)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -219,7 +219,7 @@ func globalPoolSetup(n *Node, in []*Tensor) (*Tensor, *Tensor, int, error) {
 
 // globalAveragePoolKernel averages each channel plane.
 func globalAveragePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
-	x, y, size, err := globalPoolSetup(n, in)
+	x, y, size, err := globalPoolSetup(ec, n, in)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func globalAveragePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor,
 
 // globalMaxPoolKernel takes the maximum of each channel plane.
 func globalMaxPoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
-	x, y, size, err := globalPoolSetup(n, in)
+	x, y, size, err := globalPoolSetup(ec, n, in)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,22 @@ const conformanceRoot = "/usr/share/libonnx-testdata/data"
 // knownFailures lists supported-operator tests that fail for a stated
 // reason. Keep it short and honest: each entry is a bug or a deliberate
 // limitation, not a way to hide one.
-var knownFailures = map[string]string{}
+var knownFailures = map[string]string{
+	// fewspikes is inference-only: the importer rejects training mode
+	// with a clear error instead of computing inference outputs silently.
+	"test_batchnorm_epsilon_training_mode":  "training mode rejected (inference only)",
+	"test_batchnorm_example_training_mode":  "training mode rejected (inference only)",
+	"test_training_dropout":                 "training mode rejected (inference only)",
+	"test_training_dropout_default":         "training mode rejected (inference only)",
+	"test_training_dropout_default_mask":    "training mode rejected (inference only)",
+	"test_training_dropout_mask":            "training mode rejected (inference only)",
+	"test_training_dropout_zero_ratio":      "training mode rejected (inference only)",
+	"test_training_dropout_zero_ratio_mask": "training mode rejected (inference only)",
+	// Engine bug handed to the layers owner: 1-D Conv, input [1,4,1],
+	// kernel 5, pads 2+2 (output length 1) panics "slice bounds out of
+	// range [:-1]" in the Conv kernel.
+	"test_Conv1d_pad2size1": "layers Conv kernel panics on a length-1 output with a kernel wider than the input",
+}
 
 // carriedTypes are the element types the engine computes in without
 // changing the test's meaning (bool travels as int64 0/1).
@@ -145,6 +160,9 @@ func conformanceCase(dir string) (key, status string, err error) {
 	}
 	sort.Strings(names)
 	key = strings.Join(names, "+")
+	if key == "" {
+		key = "Constant"
+	}
 	if unsupported {
 		return key, "skip-op", nil
 	}

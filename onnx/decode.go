@@ -14,12 +14,13 @@ import (
 )
 
 // Versions this importer accepts. IR 3 is the first with opset imports;
-// default-domain opsets 7 to 21 cover the exporters in use (PyTorch's
-// minimum is 7; Gelu arrived in 20).
+// default-domain opsets 1 to 21: PyTorch exports from 7 on (Gelu arrived in
+// 20); the versions of opsets 1 to 6 that differ are normalised or
+// rejected per node (see normaliseBefore7).
 const (
 	minIRVersion = 3
 	maxIRVersion = 10
-	minOpset     = 7
+	minOpset     = 1
 	maxOpset     = 21
 )
 

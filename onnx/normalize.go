@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/fewspikes/fewspikes/layers"
+	"github.com/fewspikes/fewspikes/onnx/internal/onnxpb"
 )
 
 // Canonical forms (the contract with the layers engine):
@@ -31,6 +32,11 @@ import (
 // normaliseNode rewrites n in place into its canonical form. It may add
 // initializers (Slice bounds of old opsets).
 func normaliseNode(g *layers.Graph, n *layers.Node, opset int64) error {
+	if opset < 7 {
+		if err := normaliseBefore7(g, n); err != nil {
+			return err
+		}
+	}
 	switch n.Op {
 	case "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
 		"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare":
@@ -161,11 +167,19 @@ func normaliseNode(g *layers.Graph, n *layers.Node, opset int64) error {
 			}
 		}
 	case "BatchNormalization":
+		if n.Attrs.Int("training_mode", 0) != 0 || len(n.Outputs) > 1 && slices.ContainsFunc(n.Outputs[1:], func(o string) bool { return o != "" }) && opset >= 14 {
+			return fmt.Errorf("node %q (BatchNormalization): training mode is not supported (inference only)", n.Name)
+		}
 		// spatial (< 9), is_test and momentum do not change inference.
 		for _, a := range []string{"spatial", "is_test", "consumed_inputs", "momentum", "training_mode"} {
 			delete(n.Attrs, a)
 		}
 	case "Dropout":
+		if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+			if t := constInput(g, n, 2); t == nil || t.AsInt64()[0] != 0 {
+				return fmt.Errorf("node %q (Dropout): training mode is not supported (inference only)", n.Name)
+			}
+		}
 		if len(n.Inputs) > 1 {
 			n.Inputs = n.Inputs[:1] // ratio, training_mode: inference ignores them
 		}
@@ -247,4 +261,67 @@ func constantValue(n *layers.Node) (*layers.Tensor, error) {
 		}
 	}
 	return nil, errors.New("no value attribute")
+}
+
+// normaliseBefore7 handles the operator versions of opsets 1 to 6 whose
+// attributes differ from their later forms.
+func normaliseBefore7(g *layers.Graph, n *layers.Node) error {
+	delete(n.Attrs, "consumed_inputs") // legacy optimisation hint
+	switch n.Op {
+	case "Add", "Sub", "Mul", "Div", "Pow", "Gemm", "And", "Or", "Xor", "Equal", "Less", "Greater":
+		// Before opset 7, broadcast=1 aligned the second operand's shape with
+		// the first at "axis"; without axis it is the suffix alignment of
+		// numpy broadcasting.
+		if _, has := n.Attrs["axis"]; has && n.Attrs.Int("broadcast", 0) != 0 && n.Op != "Gemm" {
+			return fmt.Errorf("node %q (%s): opset < 7 broadcasting with an axis is not supported", n.Name, n.Op)
+		}
+		delete(n.Attrs, "broadcast")
+		delete(n.Attrs, "axis")
+	case "Reshape":
+		if shape, ok := n.Attrs["shape"].([]int64); ok && len(n.Inputs) == 1 {
+			name := uniqueName(g, n.Name+"_shape")
+			g.Initializers[name] = layers.FromInt64(slices.Clone(shape), len(shape))
+			n.Inputs = append(n.Inputs, name)
+			delete(n.Attrs, "shape")
+		}
+	case "Concat":
+		if _, has := n.Attrs["axis"]; !has {
+			n.Attrs["axis"] = int64(1) // the default before opset 4
+		}
+	case "Cast":
+		if to, ok := n.Attrs["to"].(string); ok { // a type name before opset 6
+			code, known := onnxpb.TensorProto_DataType_value[to]
+			if !known {
+				return fmt.Errorf("node %q (Cast): unknown type %q", n.Name, to)
+			}
+			n.Attrs["to"] = int64(code)
+		}
+	case "Dropout":
+		delete(n.Attrs, "is_test")
+	case "PRelu":
+		// PRelu-6 applied a 1-D slope per channel (axis 1); later versions
+		// broadcast numpy-style, so the slope becomes [C, 1, ..., 1].
+		slope := constInput(g, n, 1)
+		if slope == nil || len(slope.Shape) != 1 || slope.Len() == 1 {
+			return nil
+		}
+		rank := -1
+		for _, in := range g.Inputs {
+			if in.Name == n.Inputs[0] && in.Shape != nil {
+				rank = len(in.Shape)
+			}
+		}
+		if rank < 2 {
+			return fmt.Errorf("node %q (PRelu): opset < 7 per-channel slope needs the input rank, which is unknown", n.Name)
+		}
+		shape := make([]int, rank-1)
+		for i := range shape {
+			shape[i] = 1
+		}
+		shape[0] = slope.Len()
+		name := uniqueName(g, n.Name+"_slope")
+		g.Initializers[name] = layers.FromFloat32(slope.AsFloat32(), shape...)
+		n.Inputs[1] = name
+	}
+	return nil
 }

@@ -69,7 +69,7 @@ func wantF(t *testing.T, what string, got *Tensor, shape []int, want []float32, 
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, shape)
 	}
 	for i := range want {
-		if d := math.Abs(float64(got.F[i] - want[i])); !(d <= tol) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(got.F[i]))) {
+		if d := math.Abs(float64(got.F[i] - want[i])); got.F[i] != want[i] && !(d <= tol) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(got.F[i]))) {
 			t.Fatalf("%s: element %d = %v, want %v (all: %v)", what, i, got.F[i], want[i], got.F)
 		}
 	}

@@ -1,0 +1,321 @@
+package convert
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/fewspikes/fewspikes/layers"
+)
+
+// Float is a float64 that encodes as JSON null when it is not finite (an
+// accuracy without labels, the PSNR of identical outputs).
+type Float float64
+
+// MarshalJSON implements json.Marshaler.
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+// Options configure Convert and Evaluate.
+type Options struct {
+	// Steps lists the K values to convert with: one, or several for a sweep.
+	Steps []int
+	// Sites selects sites; its Steps field is replaced by each K of Steps.
+	Sites SiteOptions
+	Fit   FitOptions
+	// Batch is the number of samples per engine run (default 64).
+	Batch int
+	// Stage, when not nil, returns the progress callback of a named stage
+	// ("calibrate", "fit", "ann", "snn K=16").
+	Stage func(name string) Progress
+}
+
+func (o Options) stage(name string) Progress {
+	if o.Stage == nil {
+		return nil
+	}
+	return o.Stage(name)
+}
+
+// Conversion is an SNN made from a model, with what went into it.
+type Conversion struct {
+	Steps   int
+	Sites   []SiteFit
+	SNN     *layers.Graph
+	Analog  []AnalogOp
+	Seconds float64 // fitting and graph building (after calibration)
+}
+
+// Calibration is the result of running the ANN on calibration data.
+type Calibration struct {
+	Samples int
+	Stats   map[string]*Stats
+	Profile *Profile
+	Seconds float64
+}
+
+// Calibrate finds the sites (with Sites.Steps from opt.Steps[0]) and
+// records their input distributions on calib.
+func (m *Model) CalibrateSites(calib *layers.Tensor, opt Options) (*Calibration, error) {
+	so := opt.Sites
+	so.Steps = firstStep(opt.Steps)
+	sites, err := FindSites(m.Graph, so)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	stats, prof, err := m.Calibrate(sites, calib, opt.Batch, opt.stage("calibrate"))
+	if err != nil {
+		return nil, err
+	}
+	return &Calibration{Samples: calib.Shape[0], Stats: stats, Profile: prof, Seconds: time.Since(start).Seconds()}, nil
+}
+
+func firstStep(ks []int) int {
+	if len(ks) == 0 {
+		return 16
+	}
+	return ks[0]
+}
+
+// Convert builds the SNN of m with k steps per site (unless set per site)
+// from a calibration, choosing parameters with fitter.
+func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*Conversion, error) {
+	start := time.Now()
+	so := opt.Sites
+	so.Steps = k
+	sites, err := FindSites(m.Graph, so)
+	if err != nil {
+		return nil, err
+	}
+	fits, err := fitter.FitSites(sites, cal.Stats)
+	if err != nil {
+		return nil, err
+	}
+	params := make(map[string]layers.FSParams, len(fits))
+	for _, f := range fits {
+		params[f.Node] = f.Params
+	}
+	snn, err := BuildSNN(m.Graph, sites, params)
+	if err != nil {
+		return nil, err
+	}
+	return &Conversion{Steps: k, Sites: fits, SNN: snn, Analog: AnalogOps(snn), Seconds: time.Since(start).Seconds()}, nil
+}
+
+// SiteReport is one site's line of a report.
+type SiteReport struct {
+	Node            string     `json:"node"`
+	Op              string     `json:"op"`
+	Activation      string     `json:"activation"`
+	Steps           int        `json:"steps"`
+	Neurons         int64      `json:"neurons"` // per sample
+	SpikesPerNeuron Float      `json:"spikes_per_neuron"`
+	MSE             float64    `json:"mse"` // on the site's calibration inputs
+	MaxAbsError     float64    `json:"max_abs_error"`
+	Source          string     `json:"source"`
+	FitRange        [2]float64 `json:"fit_range"`
+	Gate            bool       `json:"gate,omitempty"`
+	Input           *Stats     `json:"input,omitempty"`
+	H               []float32  `json:"h,omitempty"`
+	T               []float32  `json:"T,omitempty"`
+	D               []float32  `json:"d,omitempty"`
+}
+
+// EnergyPJ is the energy per sample in picojoules.
+type EnergyPJ struct {
+	ANN float64 `json:"ann"`
+	SNN float64 `json:"snn"`
+}
+
+// Report is the evaluation of one model at one K (or a sweep: the first K
+// at the top level, all in Sweep).
+type Report struct {
+	Model           string       `json:"model"`
+	Steps           int          `json:"steps"`
+	Samples         int          `json:"samples"`
+	Labelled        bool         `json:"labelled"`
+	ANNAccuracy     Float        `json:"ann_accuracy"`
+	SNNAccuracy     Float        `json:"snn_accuracy"`
+	Agreement       Float        `json:"agreement"`
+	Neurons         int64        `json:"neurons"`
+	Spikes          float64      `json:"spikes"` // per sample
+	SpikesPerNeuron Float        `json:"spikes_per_neuron"`
+	MACs            float64      `json:"macs"` // ANN, per sample
+	AnalogMACs      float64      `json:"analog_macs"`
+	Synops          float64      `json:"synops"`
+	Energy          EnergyPJ     `json:"energy_pj"`
+	Fidelity        Fidelity     `json:"fidelity"`
+	Sites           []SiteReport `json:"sites"`
+	Layers          []LayerCost  `json:"layers"`
+	AnalogOps       []AnalogOp   `json:"analog_ops"`
+	Assumption      string       `json:"energy_assumption"`
+	CalibSamples    int          `json:"calib_samples"`
+	Seconds         Timings      `json:"seconds"`
+	Sweep           []SweepPoint `json:"sweep,omitempty"`
+}
+
+// Timings are wall-clock seconds of the stages.
+type Timings struct {
+	Calibrate float64 `json:"calibrate"`
+	Convert   float64 `json:"convert"` // fitting and building, this K
+	ANN       float64 `json:"ann_eval"`
+	SNN       float64 `json:"snn_eval"`
+}
+
+// SweepPoint summarises one K of a sweep.
+type SweepPoint struct {
+	Steps           int      `json:"steps"`
+	SNNAccuracy     Float    `json:"snn_accuracy"`
+	Agreement       Float    `json:"agreement"`
+	SpikesPerNeuron Float    `json:"spikes_per_neuron"`
+	Synops          float64  `json:"synops"`
+	Energy          EnergyPJ `json:"energy_pj"`
+	Fidelity        Fidelity `json:"fidelity"`
+	MeanSiteMSE     float64  `json:"mean_site_mse"`
+}
+
+// Evaluate converts m at every K of opt.Steps (calibrating on calib) and
+// runs ANN and SNN on x, with labels when not nil (len(labels) must be
+// x.Shape[0]).
+func Evaluate(m *Model, x, calib *layers.Tensor, labels []int64, opt Options) (*Report, error) {
+	if len(opt.Steps) == 0 {
+		opt.Steps = []int{16}
+	}
+	n := x.Shape[0]
+	if labels != nil && len(labels) != n {
+		return nil, fmt.Errorf("%d labels for %d samples", len(labels), n)
+	}
+	cal, err := m.CalibrateSites(calib, opt)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	annOut, err := runBatches(m.prog, m.Input.Name, m.Output, x, opt.Batch, nil, opt.stage("ANN"))
+	if err != nil {
+		return nil, fmt.Errorf("ANN: %w", err)
+	}
+	annSeconds := time.Since(start).Seconds()
+	annTop := Argmax(annOut)
+	fitOpt := opt.Fit
+	if fitOpt.Progress == nil {
+		fitOpt.Progress = opt.stage("fit")
+	}
+	fitter, err := NewFitter(fitOpt)
+	if err != nil {
+		return nil, err
+	}
+	var first *Report
+	for _, k := range opt.Steps {
+		conv, err := m.Convert(cal, k, fitter, opt)
+		if err != nil {
+			return nil, err
+		}
+		r, err := m.evaluateSNN(conv, cal, x, labels, annOut, annTop, opt)
+		if err != nil {
+			return nil, err
+		}
+		r.Seconds.ANN = annSeconds
+		r.Seconds.Calibrate = cal.Seconds
+		if first == nil {
+			first = r
+		}
+		mean := 0.0
+		for _, s := range r.Sites {
+			mean += s.MSE / float64(len(r.Sites))
+		}
+		first.Sweep = append(first.Sweep, SweepPoint{Steps: k, SNNAccuracy: r.SNNAccuracy, Agreement: r.Agreement,
+			SpikesPerNeuron: r.SpikesPerNeuron, Synops: r.Synops, Energy: r.Energy, Fidelity: r.Fidelity, MeanSiteMSE: mean})
+	}
+	if len(opt.Steps) == 1 {
+		first.Sweep = nil
+	}
+	return first, nil
+}
+
+func (m *Model) evaluateSNN(conv *Conversion, cal *Calibration, x *layers.Tensor, labels []int64, annOut *layers.Tensor, annTop []int64, opt Options) (*Report, error) {
+	prog, err := layers.Compile(conv.SNN, layers.Options{Threads: m.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("SNN K=%d: %w", conv.Steps, err)
+	}
+	start := time.Now()
+	snnOut, err := runBatches(prog, m.Input.Name, m.Output, x, opt.Batch, nil, opt.stage(fmt.Sprintf("SNN K=%d", conv.Steps)))
+	if err != nil {
+		return nil, fmt.Errorf("SNN K=%d: %w", conv.Steps, err)
+	}
+	n := x.Shape[0]
+	r := &Report{
+		Model: m.Name, Steps: conv.Steps, Samples: n, Labelled: labels != nil,
+		ANNAccuracy: Float(math.NaN()), SNNAccuracy: Float(math.NaN()),
+		Fidelity:     CompareOutputs(annOut.F, snnOut.F),
+		AnalogOps:    conv.Analog,
+		Assumption:   EnergyAssumption,
+		CalibSamples: cal.Samples,
+		Seconds:      Timings{Convert: conv.Seconds, SNN: time.Since(start).Seconds()},
+	}
+	snnTop := Argmax(snnOut)
+	r.Agreement = Float(fraction(annTop, snnTop))
+	if annOut.Len()/n < 2 {
+		r.Agreement = Float(math.NaN()) // one value per sample: not a classifier
+	}
+	if labels != nil {
+		r.ANNAccuracy = Float(fraction(annTop, labels))
+		r.SNNAccuracy = Float(fraction(snnTop, labels))
+	}
+	stats := make(map[string]layers.SpikeStats)
+	for _, s := range prog.SpikeStats() {
+		stats[s.Node] = s
+	}
+	spikes := make(map[string]float64)
+	var elements, total int64
+	for _, f := range conv.Sites {
+		s := stats[f.Node]
+		sr := SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, Neurons: s.NeuronsPerSample,
+			SpikesPerNeuron: Float(ratio(s.Spikes, s.Elements)), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
+			Source: f.Source, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
+			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
+		r.Sites = append(r.Sites, sr)
+		r.Neurons += s.NeuronsPerSample
+		elements += s.Elements
+		total += s.Spikes
+		spikes[f.Node] = float64(s.Spikes) / float64(n)
+	}
+	r.Spikes = float64(total) / float64(n)
+	r.SpikesPerNeuron = Float(ratio(total, elements))
+	costs := ComputeCosts(conv.SNN, cal.Profile.Shapes, cal.Profile.Batch, spikes, layers.MACs)
+	r.Layers = costs.Layers
+	r.MACs, r.AnalogMACs, r.Synops = costs.MACs, costs.AnalogMACs, costs.Synops
+	r.Energy = EnergyPJ{ANN: costs.EnergyANN, SNN: costs.EnergySNN}
+	return r, nil
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+// SiteReports describes the conversion's sites before any SNN run: neurons
+// per sample from the calibration's shapes, spikes per neuron as the FS
+// neurons emit them on the calibration inputs.
+func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
+	out := make([]SiteReport, len(c.Sites))
+	for i, f := range c.Sites {
+		var neurons int64
+		if s, ok := cal.Profile.Shapes[f.Input]; ok && cal.Profile.Batch > 0 {
+			neurons = int64(layers.NumElements(s) / cal.Profile.Batch)
+		}
+		out[i] = SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, Neurons: neurons,
+			SpikesPerNeuron: Float(f.SpikesPerInput), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
+			Source: f.Source, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
+			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
+	}
+	return out
+}

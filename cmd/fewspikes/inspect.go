@@ -97,13 +97,20 @@ func inspectModel(path string) (*inspectReport, error) {
 		// that are wrong whatever the input: the model's fault.
 		return nil, badInputf("%s: %w", path, err)
 	}
-	inputs := map[string]*layers.Tensor{}
-	for _, v := range g.Inputs {
+	// A fixed-batch model runs at its batch; counts are divided by it.
+	inputs, batch := map[string]*layers.Tensor{}, 1
+	for i, v := range g.Inputs {
 		shape := slices.Clone(v.Shape)
 		for i, d := range shape {
 			if d < 0 {
 				shape[i] = 1
 			}
+		}
+		if i == 0 && len(shape) > 0 && shape[0] > 0 {
+			batch = shape[0]
+		}
+		if layers.NumElements(shape) > 1<<28 {
+			return nil, badInputf("%s: input %q of shape %v is too large to profile", path, v.Name, shape)
 		}
 		if v.DType == layers.Int64 {
 			inputs[v.Name] = layers.NewInt(shape...)
@@ -111,12 +118,14 @@ func inspectModel(path string) (*inspectReport, error) {
 			inputs[v.Name] = layers.New(shape...)
 		}
 	}
+	var macs int64
 	_, err = prog.RunObserved(inputs, func(n *layers.Node, in, out []*layers.Tensor) {
-		rep.MACsPerSample += layers.MACs(n, shapesOf(in), shapesOf(out))
+		macs += layers.MACs(n, shapesOf(in), shapesOf(out))
 		if act, ok := layers.ActivationOf(n); ok && len(out) > 0 && out[0] != nil {
-			rep.Sites = append(rep.Sites, inspectSite{Node: n.Name, Activation: act.Name, Neurons: int64(out[0].Len())})
+			rep.Sites = append(rep.Sites, inspectSite{Node: n.Name, Activation: act.Name, Neurons: int64(out[0].Len() / batch)})
 		}
 	})
+	rep.MACsPerSample = macs / int64(batch)
 	if err != nil {
 		return nil, badInputf("%s: batch-1 forward pass on zeros: %w", path, err)
 	}

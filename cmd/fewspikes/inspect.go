@@ -49,11 +49,19 @@ func inspectCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object on stdout"},
 		},
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return badInputf("inspect: %v", err)
+		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return badInputf("inspect: want exactly one MODEL.onnx argument, got %d", c.NArg())
+			// DESIGN.md puts --json after MODEL.onnx (trailingFlags, run.go).
+			args, err := trailingFlags(c)
+			if err != nil {
+				return badInputf("inspect: %w", err)
 			}
-			rep, err := inspectModel(c.Args().First())
+			if len(args) != 1 {
+				return badInputf("inspect: want exactly one MODEL.onnx argument, got %d", len(args))
+			}
+			rep, err := inspectModel(args[0])
 			if err != nil {
 				return err
 			}

@@ -161,3 +161,31 @@ func TestEncodeRejectsMismatch(t *testing.T) {
 		t.Errorf("short encoded as %d", got)
 	}
 }
+
+// FuzzDecode checks that no input makes Decode panic or accept data that
+// does not match the shape it reports.
+func FuzzDecode(f *testing.F) {
+	valid, _ := Encode(UByte, []int{2, 3}, []float64{1, 2, 3, 4, 5, 6})
+	f.Add(valid)
+	f.Add(gzipBytes(valid))
+	f.Add([]byte{0, 0, 0x0D, 1, 0, 0, 0, 1, 0x3f, 0x80, 0, 0})
+	f.Add([]byte{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := Decode(data)
+		if err != nil {
+			return
+		}
+		if len(a.data) != a.Len()*a.Type.Size() {
+			t.Fatalf("shape %v of %s with %d data bytes", a.Shape, a.Type, len(a.data))
+		}
+		_ = a.Float32s(1)
+	})
+}
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}

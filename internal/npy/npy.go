@@ -148,8 +148,18 @@ func Read(r io.Reader, size int64) (*Array, error) {
 			return nil, fmt.Errorf("npy: file holds %d bytes of data, shape %v of %s needs %d", size-headerBytes, shape, descr, n*width)
 		}
 	}
-	raw := make([]byte, n*width)
-	if _, err := io.ReadFull(r, raw); err != nil {
+	var raw []byte
+	var err error
+	if size >= 0 {
+		// The size check above guarantees the data exists.
+		raw = make([]byte, n*width)
+		_, err = io.ReadFull(r, raw)
+	} else {
+		// Size unknown: let the buffer grow only as data arrives, so a
+		// header that lies about its shape cannot force a huge allocation.
+		raw, err = io.ReadAll(io.LimitReader(r, n*width))
+	}
+	if err != nil || int64(len(raw)) < n*width {
 		return nil, fmt.Errorf("npy: truncated data: shape %v of %s needs %d bytes", shape, descr, n*width)
 	}
 	t := &layers.Tensor{Shape: shape}

@@ -9,13 +9,13 @@ import (
 // Activation rows compute in float64 where a transcendental function is
 // involved (math has no float32 versions) and round once to float32.
 
+// reluRow clears negative values by masking with the sign bit: no
+// data-dependent branch to mispredict.
 func reluRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		if v < 0 {
-			v = 0
-		}
-		dst[i] = v
+		b := math.Float32bits(v)
+		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 	}
 }
 
@@ -24,22 +24,21 @@ func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 func sigmoidRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = float32(sigmoid64(float64(v)))
+		dst[i] = 1 / (1 + exp32(-v))
 	}
 }
 
 func tanhRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = float32(math.Tanh(float64(v)))
+		dst[i] = tanh32(v)
 	}
 }
 
 func siluRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		x := float64(v)
-		dst[i] = float32(x * sigmoid64(x))
+		dst[i] = v / (1 + exp32(-v))
 	}
 }
 
@@ -48,7 +47,7 @@ func gelu64(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
 func geluRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = float32(gelu64(float64(v)))
+		dst[i] = 0.5 * v * (1 + erf32(v*(1/math.Sqrt2)))
 	}
 }
 
@@ -59,8 +58,9 @@ func geluTanh64(x float64) float64 {
 
 func geluTanhRow(dst, src []float32) {
 	dst = dst[:len(src)]
+	const c = 0.7978845608028654 // sqrt(2/pi)
 	for i, v := range src {
-		dst[i] = float32(geluTanh64(float64(v)))
+		dst[i] = 0.5 * v * (1 + tanh32(c*(v+0.044715*v*v*v)))
 	}
 }
 
@@ -97,9 +97,15 @@ func softsignRow(dst, src []float32) {
 
 func mishRow(dst, src []float32) {
 	dst = dst[:len(src)]
+	// tanh(log(1+e)) = e(e+2) / (e(e+2) + 2) with e = exp(x).
 	for i, v := range src {
-		x := float64(v)
-		dst[i] = float32(x * math.Tanh(softplus64(x)))
+		if v >= 20 {
+			dst[i] = v
+			continue
+		}
+		e := exp32(v)
+		n := e * (e + 2)
+		dst[i] = v * n / (n + 2)
 	}
 }
 
@@ -240,22 +246,44 @@ func kFS(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	out := ec.newFloat(x.Shape)
 	var total atomic.Int64
 	ec.par(len(x.F), len(x.F)*len(h), func(lo, hi int) {
-		src, dst := x.F[lo:hi], out.F[lo:hi]
-		th, d := th[:len(h)], d[:len(h)]
-		var spikes int64
-		for i, v := range src {
-			var o float32
-			for t, ht := range h {
-				if v > th[t] {
-					o += d[t]
-					v -= ht
-					spikes++
-				}
-			}
-			dst[i] = o
-		}
-		total.Add(spikes)
+		total.Add(fsBlock(h, th, d, x.F[lo:hi], out.F[lo:hi]))
 	})
 	ec.addSpikes(n, x, total.Load())
 	return []*Tensor{out}, nil
+}
+
+// fsBlock runs the FS neuron on src into dst and returns the spike count.
+// It works on blocks of fsBlockLen neurons one time step at a time, so that
+// the steps of different neurons overlap in the pipeline instead of
+// forming one long dependency chain, and adds d[t] and subtracts h[t] under
+// a bit mask (all ones on a spike, else zero) rather than a branch. Adding
+// or subtracting +0 changes nothing, so the result is bit-identical to
+// FSForward.
+func fsBlock(h, th, d, src, dst []float32) int64 {
+	const fsBlockLen = 256
+	var vb, ob [fsBlockLen]float32
+	var spikes int64
+	for lo := 0; lo < len(src); lo += fsBlockLen {
+		hi := min(lo+fsBlockLen, len(src))
+		v, o := vb[:hi-lo], ob[:hi-lo]
+		copy(v, src[lo:hi])
+		clear(o)
+		for t := range h {
+			tt, hb, db := th[t], math.Float32bits(h[t]), math.Float32bits(d[t])
+			var cnt uint32
+			o := o[:len(v)]
+			for j, vj := range v {
+				var m uint32
+				if vj > tt {
+					m = 0xffffffff
+				}
+				o[j] += math.Float32frombits(db & m)
+				v[j] = vj - math.Float32frombits(hb&m)
+				cnt += m & 1
+			}
+			spikes += int64(cnt)
+		}
+		copy(dst[lo:hi], o)
+	}
+	return spikes
 }

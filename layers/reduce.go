@@ -322,7 +322,7 @@ func softmaxKernel(kind softmaxKind) kernelFunc {
 		}
 		out := ec.newFloat(x.Shape)
 		ec.par(outer, x.Len()*4, func(lo, hi int) {
-			buf := make([]float64, dim)
+			buf := make([]float32, dim)
 			for o := lo; o < hi; o++ {
 				for i := 0; i < inner; i++ {
 					base := o*dim*inner + i
@@ -335,11 +335,11 @@ func softmaxKernel(kind softmaxKind) kernelFunc {
 }
 
 // softmaxLine computes one line of len(buf) elements, stride apart.
-func softmaxLine(kind softmaxKind, x, y []float32, base, stride int, buf []float64) {
-	m := math.Inf(-1)
+func softmaxLine(kind softmaxKind, x, y []float32, base, stride int, buf []float32) {
+	m := float32(math.Inf(-1))
 	arg := 0
 	for k := range buf {
-		v := float64(x[base+k*stride])
+		v := x[base+k*stride]
 		buf[k] = v
 		if v > m {
 			m, arg = v, k
@@ -356,21 +356,21 @@ func softmaxLine(kind softmaxKind, x, y []float32, base, stride int, buf []float
 	}
 	sum := 0.0
 	for k, v := range buf {
-		e := math.Exp(v - m)
-		sum += e
+		e := exp32(v - m)
+		sum += float64(e)
 		if kind == smSoftmax {
 			buf[k] = e
 		}
 	}
 	if kind == smSoftmax {
-		inv := 1 / sum
+		inv := float32(1 / sum)
 		for k, e := range buf {
-			y[base+k*stride] = float32(e * inv)
+			y[base+k*stride] = e * inv
 		}
 		return
 	}
-	ls := math.Log(sum) + m
+	ls := float32(math.Log(sum)) + m
 	for k, v := range buf {
-		y[base+k*stride] = float32(v - ls)
+		y[base+k*stride] = v - ls
 	}
 }

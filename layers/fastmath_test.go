@@ -1,0 +1,78 @@
+package layers
+
+import (
+	"math"
+	"testing"
+)
+
+// TestFastMathAccuracy checks the float32 approximations against float64
+// math on a dense grid, with the tolerances the engine documents.
+func TestFastMathAccuracy(t *testing.T) {
+	var worstExp, worstTanh, worstErf float64
+	for i := -200000; i <= 200000; i++ {
+		x := float32(i) * 4.4e-4 // [-88, 88]
+		if e := math.Exp(float64(x)); e > 1e-37 && !math.IsInf(e, 0) {
+			worstExp = max(worstExp, math.Abs(float64(exp32(x))-e)/e)
+		}
+		y := x / 8 // [-11, 11]
+		worstTanh = max(worstTanh, math.Abs(float64(tanh32(y))-math.Tanh(float64(y))))
+		worstErf = max(worstErf, math.Abs(float64(erf32(y))-math.Erf(float64(y))))
+	}
+	if worstExp > 3e-7 {
+		t.Errorf("exp32 relative error %g", worstExp)
+	}
+	if worstTanh > 3e-7 {
+		t.Errorf("tanh32 absolute error %g", worstTanh)
+	}
+	if worstErf > 6e-7 {
+		t.Errorf("erf32 absolute error %g", worstErf)
+	}
+	if !math.IsInf(float64(exp32(100)), 1) || exp32(-100) != 0 || !math.IsNaN(float64(exp32(float32(math.NaN())))) {
+		t.Error("exp32 limits wrong")
+	}
+}
+
+// TestActivationRowsAgainstFloat64 compares the fast rows with the float64
+// definitions over the range activations see.
+func TestActivationRowsAgainstFloat64(t *testing.T) {
+	src := make([]float32, 0, 4001)
+	for i := -2000; i <= 2000; i++ {
+		src = append(src, float32(i)*0.01) // [-20, 20]
+	}
+	dst := make([]float32, len(src))
+	ref := map[string]func(float64) float64{
+		"Sigmoid":  sigmoid64,
+		"Tanh":     math.Tanh,
+		"SiLU":     func(x float64) float64 { return x * sigmoid64(x) },
+		"GELU":     gelu64,
+		"GELUTanh": geluTanh64,
+		"Mish":     func(x float64) float64 { return x * math.Tanh(softplus64(x)) },
+	}
+	rows := map[string]func(dst, src []float32){
+		"Sigmoid": sigmoidRow, "Tanh": tanhRow, "SiLU": siluRow, "GELU": geluRow, "GELUTanh": geluTanhRow, "Mish": mishRow,
+	}
+	for name, row := range rows {
+		row(dst, src)
+		for i, x := range src {
+			want := ref[name](float64(x))
+			if d := math.Abs(float64(dst[i]) - want); d > 1e-6*max(1, math.Abs(want)) {
+				t.Errorf("%s(%v) = %v, want %v", name, x, dst[i], want)
+				break
+			}
+		}
+	}
+}
+
+func TestFSSpecialValues(t *testing.T) {
+	p := FSParams{H: []float32{1, -0.5, 2}, T: []float32{0, -1, 0.5}, D: []float32{-1, 0.25, 3}}
+	inf := float32(math.Inf(1))
+	xs := []float32{float32(math.NaN()), inf, -inf, 0, float32(math.Copysign(0, -1)), 1e-30, 0.5, 2.5}
+	attrs := Attrs{"h": p.H, "T": p.T, "d": p.D}
+	got := evalOp(t, "FS", attrs, 1, FromFloat32(append([]float32(nil), xs...), len(xs)))[0]
+	for i, x := range xs {
+		want, _ := FSForward(p, x)
+		if math.Float32bits(got.F[i]) != math.Float32bits(want) {
+			t.Errorf("FS(%v) = %v, FSForward %v", x, got.F[i], want)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		direct = direct && w.stride[d] == 1 && w.padBegin[d] == 0
 	}
 	rows := cg * kSize
-	one := func(ec *execContext, item int, col []float32) {
+	one := func(ec *execContext, item int, col []float32, buf *gemmBuffers) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
 		if direct {
@@ -80,7 +80,7 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 			im2col(w, cg, img, col, false)
 		}
 		out := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
-		sgemm(ec, false, false, mg, outSize, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows, col, outSize, 1, out, outSize)
+		sgemmBuf(ec, buf, false, false, mg, outSize, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows, col, outSize, 1, out, outSize)
 	}
 	items := batch * group
 	colLen := 0
@@ -91,14 +91,15 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		ec.parallelFor(items, func(lo, hi int) {
 			col := make([]float32, colLen)
 			serial := ec.serial()
+			var buf gemmBuffers
 			for i := lo; i < hi; i++ {
-				one(serial, i, col)
+				one(serial, i, col, &buf)
 			}
 		})
 	} else {
 		col := make([]float32, colLen)
 		for i := range items {
-			one(ec, i, col)
+			one(ec, i, col, nil)
 		}
 	}
 	return []*Tensor{y}, nil
@@ -242,11 +243,11 @@ func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, err
 	// only the begin pad shifts positions.
 	inSize, outSize, kSize := NumElements(w.out), NumElements(w.in), NumElements(kernel)
 	rows := mg * kSize
-	one := func(ec *execContext, item int, col []float32) {
+	one := func(ec *execContext, item int, col []float32, buf *gemmBuffers) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
 		// col [mg·kSize, inSize] = W_gᵀ · X_g, with W_g stored [cg, mg·kSize].
-		sgemm(ec, true, false, rows, inSize, cg, 1, wt.F[g*cg*rows:(g+1)*cg*rows], rows, img, inSize, 0, col, inSize)
+		sgemmBuf(ec, buf, true, false, rows, inSize, cg, 1, wt.F[g*cg*rows:(g+1)*cg*rows], rows, img, inSize, 0, col, inSize)
 		out := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
 		im2col(w, mg, out, col, true)
 	}
@@ -255,14 +256,15 @@ func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, err
 		ec.parallelFor(items, func(lo, hi int) {
 			col := make([]float32, rows*inSize)
 			serial := ec.serial()
+			var buf gemmBuffers
 			for i := lo; i < hi; i++ {
-				one(serial, i, col)
+				one(serial, i, col, &buf)
 			}
 		})
 	} else {
 		col := make([]float32, rows*inSize)
 		for i := range items {
-			one(ec, i, col)
+			one(ec, i, col, nil)
 		}
 	}
 	if bias != nil {

@@ -163,6 +163,9 @@ func im2col(w *window, c int, img, col []float32, scatter bool) {
 						continue
 					}
 					src := plane[base*inW : (base+1)*inW]
+					if lo >= hi {
+						continue
+					}
 					if s == 1 {
 						axpy(1, seg[lo:hi], src[lo+off:hi+off])
 						continue
@@ -179,6 +182,9 @@ func im2col(w *window, c int, img, col []float32, scatter bool) {
 				src := plane[base*inW : (base+1)*inW]
 				clear(seg[:lo])
 				clear(seg[hi:])
+				if lo >= hi {
+					continue // the whole row reads padding
+				}
 				if s == 1 {
 					copy(seg[lo:hi], src[lo+off:hi+off])
 					continue

@@ -367,3 +367,27 @@ func TestKernelsOverwriteRecycledBuffers(t *testing.T) {
 		assertClose(t, c.op+" with a recycled buffer", got[0].F, clean[0].F, 1e-5)
 	}
 }
+
+// TestConvKernelWiderThanInput covers a padded kernel wider than the input
+// (PyTorch's Conv1d_pad2size1): some kernel offsets see only padding.
+func TestConvKernelWiderThanInput(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	x := randTensor(r, 2, 3, 1)
+	w := randTensor(r, 4, 3, 5)
+	b := randTensor(r, 4)
+	n := &Node{Name: "c", Op: "Conv", Attrs: Attrs{"pads": []int64{2, 2}}}
+	got, err := convKernel(&execContext{Threads: 1}, n, []*Tensor{x, w, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := naiveConv(x, w, b.F, 1, []int{1}, []int{1}, []int{2}, []int{1})
+	assertClose(t, "conv 1-wide input", got[0].F, want.F, 1e-5)
+	ct := &Node{Name: "t", Op: "ConvTranspose", Attrs: Attrs{"pads": []int64{2, 2}}}
+	wt := randTensor(r, 3, 2, 5)
+	gotT, err := convTransposeKernel(&execContext{Threads: 1}, ct, []*Tensor{x, wt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantT := naiveConvTranspose(x, wt, nil, 1, []int{1}, []int{1}, []int{2}, []int{1})
+	assertClose(t, "convtranspose 1-wide input", gotT[0].F, wantT.F, 1e-5)
+}

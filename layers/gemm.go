@@ -26,6 +26,31 @@ const (
 // transB. When beta is 0, C is overwritten (its old values, even NaN, are
 // ignored). It uses up to ec.Threads goroutines.
 func sgemm(ec *execContext, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmBuf(ec, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmBuffers holds packing space that a caller running many products
+// (one per image of a convolution) reuses between them.
+type gemmBuffers struct {
+	a, b []float32
+}
+
+func (g *gemmBuffers) take(na, nb int) ([]float32, []float32) {
+	if g == nil {
+		return make([]float32, na), make([]float32, nb)
+	}
+	if cap(g.a) < na {
+		g.a = make([]float32, na)
+	}
+	if cap(g.b) < nb {
+		g.b = make([]float32, nb)
+	}
+	return g.a[:na], g.b[:nb]
+}
+
+// sgemmBuf is sgemm with packing space from buf (nil: allocate). buf must
+// not be shared between concurrent calls.
+func sgemmBuf(ec *execContext, buf *gemmBuffers, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -43,8 +68,9 @@ func sgemm(ec *execContext, transA, transB bool, m, n, k int, alpha float32, a [
 	stripsM := (m + gemmMR - 1) / gemmMR
 	stripsN := (n + gemmNR - 1) / gemmNR
 	mPad, nPad := stripsM*gemmMR, stripsN*gemmNR
-	ap := make([]float32, mPad*k)
-	bp := make([]float32, nPad*k)
+	// Packing writes every element (padding included), so recycled
+	// space needs no clearing.
+	ap, bp := buf.take(mPad*k, nPad*k)
 	ec.parallelFor(stripsM, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			packA(transA, a, lda, m, k, i, alpha, ap, mPad)

@@ -101,6 +101,10 @@ func maxPoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if wantIdx {
 		ind = NewInt(y.Shape...)
 	}
+	if !wantIdx && w.rank() <= 2 {
+		pool2D(ec, w, x, y, true, false)
+		return []*Tensor{y}, nil
+	}
 	colMajor := n.Attrs.Int("storage_order", 0) != 0
 	inSize, outSize := NumElements(w.in), NumElements(w.out)
 	// The windows are the same for every plane: list them once.
@@ -168,6 +172,10 @@ func averagePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error
 	y, err := newOutput(ec, n, append([]int{x.Shape[0], x.Shape[1]}, w.out...), false)
 	if err != nil {
 		return nil, err
+	}
+	if w.rank() <= 2 {
+		pool2D(ec, w, x, y, false, includePad)
+		return []*Tensor{y}, nil
 	}
 	inSize, outSize := NumElements(w.in), NumElements(w.out)
 	wins := make([][]int, outSize)

@@ -1,0 +1,105 @@
+package layers
+
+import "math"
+
+// axisWindows precomputes, for each output index along one axis, the range
+// of kernel offsets [lo, hi) that land inside the input and how many land
+// inside the padded input (for count_include_pad).
+type axisWindows struct {
+	lo, hi, padded []int
+}
+
+func newAxisWindows(in, out, kernel, stride, dil, padBegin, padEnd int) axisWindows {
+	a := axisWindows{lo: make([]int, out), hi: make([]int, out), padded: make([]int, out)}
+	for o := range out {
+		lo, hi, cnt := kernel, 0, 0
+		for k := range kernel {
+			i := o*stride + k*dil - padBegin
+			if i >= 0 && i < in {
+				lo, hi = min(lo, k), k+1
+			}
+			if i < in+padEnd {
+				cnt++
+			}
+		}
+		if hi <= lo {
+			lo, hi = 0, 0
+		}
+		a.lo[o], a.hi[o], a.padded[o] = lo, hi, cnt
+	}
+	return a
+}
+
+// pool2D is the fast path of MaxPool and AveragePool for one or two spatial
+// dimensions: it walks each window directly instead of through index lists.
+// A 1-D window is treated as 2-D with height 1.
+func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
+	in, out, k, s, d, pb, pe := w.in, w.out, w.kernel, w.stride, w.dil, w.padBegin, w.padEnd
+	if w.rank() == 1 {
+		in, out, k, s, d, pb, pe = []int{1, in[0]}, []int{1, out[0]}, []int{1, k[0]}, []int{1, s[0]}, []int{1, d[0]}, []int{0, pb[0]}, []int{0, pe[0]}
+	}
+	ay := newAxisWindows(in[0], out[0], k[0], s[0], d[0], pb[0], pe[0])
+	ax := newAxisWindows(in[1], out[1], k[1], s[1], d[1], pb[1], pe[1])
+	ih, iw, oh, ow := in[0], in[1], out[0], out[1]
+	sy, sx, dy, dx := s[0], s[1], d[0], d[1]
+	planes := len(x.F) / (ih * iw)
+	ec.parallelFor(planes, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			src := x.F[p*ih*iw : (p+1)*ih*iw]
+			dst := y.F[p*oh*ow : (p+1)*oh*ow]
+			for oy := range oh {
+				y0 := oy*sy - pb[0]
+				for ox := range ow {
+					x0 := ox*sx - pb[1]
+					kxLo, kxHi := ax.lo[ox], ax.hi[ox]
+					if isMax {
+						best := float32(math.Inf(-1))
+						for ky := ay.lo[oy]; ky < ay.hi[oy]; ky++ {
+							r0 := (y0+ky*dy)*iw + x0
+							if dx == 1 {
+								for _, v := range src[r0+kxLo : r0+kxHi] {
+									best = max32(best, v)
+								}
+								continue
+							}
+							for kx := kxLo; kx < kxHi; kx++ {
+								best = max32(best, src[r0+kx*dx])
+							}
+						}
+						dst[oy*ow+ox] = best
+						continue
+					}
+					var sum float32
+					for ky := ay.lo[oy]; ky < ay.hi[oy]; ky++ {
+						r0 := (y0+ky*dy)*iw + x0
+						if dx == 1 {
+							for _, v := range src[r0+kxLo : r0+kxHi] {
+								sum += v
+							}
+							continue
+						}
+						for kx := kxLo; kx < kxHi; kx++ {
+							sum += src[r0+kx*dx]
+						}
+					}
+					count := (ay.hi[oy] - ay.lo[oy]) * (ax.hi[ox] - ax.lo[ox])
+					if includePad {
+						count = ay.padded[oy] * ax.padded[ox]
+					}
+					if count > 0 {
+						sum /= float32(count)
+					}
+					dst[oy*ow+ox] = sum
+				}
+			}
+		}
+	})
+}
+
+// max32 is max for the pooling loops: NaN never wins, as in ONNX Runtime.
+func max32(a, b float32) float32 {
+	if b > a {
+		return b
+	}
+	return a
+}

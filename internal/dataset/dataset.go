@@ -35,6 +35,14 @@ func LoadInputs(path string, opt Options) (*layers.Tensor, error) {
 	if t.DType != layers.Float32 {
 		t = layers.FromFloat32(t.AsFloat32(), t.Shape...)
 	}
+	// A NaN or Inf input poisons every output it reaches; say where it is
+	// rather than report a meaningless accuracy.
+	for i, v := range t.F {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("%s: value %d (index %v of shape %v) is %v; inputs must be finite",
+				path, i, unravel(i, t.Shape), t.Shape, v)
+		}
+	}
 	if isBytes && opt.ScaleBytes {
 		for i := range t.F {
 			t.F[i] /= 255
@@ -108,4 +116,16 @@ func read(path string) (t *layers.Tensor, isBytes bool, err error) {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	return a.Tensor(), a.Type == idx.UByte, nil
+}
+
+// unravel turns flat index i into per-axis indices of shape.
+func unravel(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for a := len(shape) - 1; a >= 0; a-- {
+		if shape[a] > 0 {
+			idx[a] = i % shape[a]
+			i /= shape[a]
+		}
+	}
+	return idx
 }

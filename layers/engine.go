@@ -3,7 +3,6 @@ package layers
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"sync"
@@ -403,7 +402,11 @@ func runKernel(ec *execContext, st step, in []*Tensor) (out []*Tensor, err error
 	defer func() {
 		if r := recover(); r != nil {
 			out = nil
-			err = fmt.Errorf("node %q (%s): internal error: %v\n%s", n.Name, n.Op, r, debug.Stack())
+			if big, ok := r.(tooLarge); ok {
+				err = fmt.Errorf("node %q (%s): output of shape %v exceeds %d elements", n.Name, n.Op, big.shape, maxTensorElements)
+				return
+			}
+			err = fmt.Errorf("node %q (%s): internal error: %v", n.Name, n.Op, r)
 		}
 	}()
 	out, err = st.kern(ec, n, in)
@@ -559,10 +562,32 @@ func (p *bufPool) put(b *buffer) {
 	b.f, b.i = nil, nil
 }
 
+// maxTensorElements bounds what a kernel may allocate (8 GiB of float32),
+// so that a malformed shape fails the node instead of exhausting memory,
+// which Go cannot recover from.
+const maxTensorElements = 1 << 31
+
+// tooLarge is the panic value of checkedElements; runKernel turns it into
+// an error naming the node.
+type tooLarge struct{ shape []int }
+
+// checkedElements is NumElements, panicking with tooLarge on a negative
+// dimension or a product beyond maxTensorElements (without overflowing).
+func checkedElements(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > maxTensorElements/d) {
+			panic(tooLarge{slices.Clone(shape)})
+		}
+		n *= d
+	}
+	return n
+}
+
 // newFloat returns a float32 tensor of the given shape whose contents are
 // undefined (possibly recycled): the kernel must write every element.
 func (ec *execContext) newFloat(shape []int) *Tensor {
-	n := NumElements(shape)
+	n := checkedElements(shape)
 	t := &Tensor{DType: Float32, Shape: slices.Clone(shape)}
 	if t.Shape == nil {
 		t.Shape = []int{}
@@ -580,7 +605,7 @@ func (ec *execContext) newFloat(shape []int) *Tensor {
 
 // newInt is newFloat for int64.
 func (ec *execContext) newInt(shape []int) *Tensor {
-	n := NumElements(shape)
+	n := checkedElements(shape)
 	t := &Tensor{DType: Int64, Shape: slices.Clone(shape)}
 	if t.Shape == nil {
 		t.Shape = []int{}

@@ -390,3 +390,14 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestHugeOutputIsAnError(t *testing.T) {
+	_, err := tryOp("ConstantOfShape", nil, 1, i64(dims(3), 1<<20, 1<<20, 1<<20))
+	if err == nil || !strings.Contains(err.Error(), "n_ConstantOfShape") {
+		t.Fatalf("err = %v, want an error naming the node", err)
+	}
+	_, err = tryOp("Tile", nil, 1, New(1<<16, 1), i64(dims(2), 1, 1<<20))
+	if err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("Tile: err = %v", err)
+	}
+}

@@ -595,7 +595,7 @@ func shapeInput(t *Tensor) ([]int, error) {
 		if d < 0 {
 			return nil, fmt.Errorf("negative dimension in shape %v", v)
 		}
-		if d > 0 && total > math.MaxInt32*int64(1<<16)/d {
+		if d > 0 && total > maxTensorElements/d {
 			return nil, fmt.Errorf("shape %v is too large", v)
 		}
 		total *= d

@@ -1,0 +1,130 @@
+package onnx
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fewspikes/fewspikes/layers"
+	"github.com/fewspikes/fewspikes/onnx/internal/onnxpb"
+)
+
+// maxFuzzAlloc bounds what decoding plus compiling one fuzz input may
+// allocate: a few kilobytes of protobuf must not be able to declare its way
+// to gigabytes (constant folding and initializers are size-checked first).
+const maxFuzzAlloc = 512 << 20
+
+// fuzzSeeds are valid models and models broken in the ways users' files
+// are: cycles, dangling names, wrong byte lengths, absurd dims, bad opsets,
+// unknown operators, external data pointing out of the folder.
+func fuzzSeeds() [][]byte {
+	x := []*onnxpb.ValueInfoProto{vinfo("x", -1, 4)}
+	y := []*onnxpb.ValueInfoProto{vinfo("y")}
+	relu := func(in, out string) *onnxpb.NodeProto { return pnode("Relu", []string{in}, []string{out}) }
+	specs := []modelSpec{
+		mlp(), dynamicReshape(-1), dynamicReshape(2),
+		{opset: 11, nodes: []*onnxpb.NodeProto{
+			pnode("Clip", []string{"x", "lo", "hi"}, []string{"c"}),
+			pnode("Softmax", []string{"c"}, []string{"y"}),
+		}, inits: []*onnxpb.TensorProto{floatInit("lo", nil, 0), floatInit("hi", nil, 6)}, inputs: x, outputs: y},
+		// cycle: a -> b -> a
+		{nodes: []*onnxpb.NodeProto{relu("b", "a"), relu("a", "b"), pnode("Add", []string{"x", "a"}, []string{"y"})}, inputs: x, outputs: y},
+		// dangling input name
+		{nodes: []*onnxpb.NodeProto{pnode("Add", []string{"x", "nowhere"}, []string{"y"})}, inputs: x, outputs: y},
+		// initializer whose raw bytes do not match its dims
+		{nodes: []*onnxpb.NodeProto{pnode("Add", []string{"x", "w"}, []string{"y"})}, inputs: x, outputs: y,
+			inits: []*onnxpb.TensorProto{{Name: proto.String("w"), Dims: []int64{4}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: []byte{1, 2, 3}}}},
+		// 2^40 elements declared, none given
+		{nodes: []*onnxpb.NodeProto{pnode("Add", []string{"x", "w"}, []string{"y"})}, inputs: x, outputs: y,
+			inits: []*onnxpb.TensorProto{{Name: proto.String("w"), Dims: []int64{1 << 20, 1 << 20}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}}},
+		// ConstantOfShape asking for 2^40 elements
+		{nodes: []*onnxpb.NodeProto{pnode("ConstantOfShape", []string{"s"}, []string{"c"}), pnode("Add", []string{"x", "c"}, []string{"y"})},
+			inits: []*onnxpb.TensorProto{intInit("s", []int64{2}, 1<<20, 1<<20)}, inputs: x, outputs: y},
+		// Expand / Tile / Range with huge results
+		{nodes: []*onnxpb.NodeProto{pnode("Expand", []string{"one", "s"}, []string{"c"}), pnode("Add", []string{"x", "c"}, []string{"y"})},
+			inits: []*onnxpb.TensorProto{floatInit("one", nil, 1), intInit("s", []int64{3}, 1<<14, 1<<14, 1<<14)}, inputs: x, outputs: y},
+		{nodes: []*onnxpb.NodeProto{pnode("Range", []string{"a", "b", "d"}, []string{"y"})},
+			inits: []*onnxpb.TensorProto{floatInit("a", nil, 0), floatInit("b", nil, 1e12), floatInit("d", nil, 1e-3)}, outputs: y},
+		// unsupported opset, unknown operators
+		{opset: 99, nodes: []*onnxpb.NodeProto{relu("x", "y")}, inputs: x, outputs: y},
+		{nodes: []*onnxpb.NodeProto{pnode("FancyOp", []string{"x"}, []string{"a"}), pnode("OtherOp", []string{"a"}, []string{"y"})}, inputs: x, outputs: y},
+		// external data leaving the folder
+		{nodes: []*onnxpb.NodeProto{pnode("Add", []string{"x", "w"}, []string{"y"})}, inputs: x, outputs: y,
+			inits: []*onnxpb.TensorProto{{Name: proto.String("w"), Dims: []int64{4}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+				DataLocation: onnxpb.TensorProto_EXTERNAL.Enum(),
+				ExternalData: []*onnxpb.StringStringEntryProto{{Key: proto.String("location"), Value: proto.String("../../etc/passwd")}}}}},
+		// Reshape/Conv with odd attributes
+		{nodes: []*onnxpb.NodeProto{pnode("Conv", []string{"x", "w"}, []string{"y"}, attrInts("strides", 0, 0), attrInts("pads", -5, -5, -5, -5))},
+			inits: []*onnxpb.TensorProto{floatInit("w", []int64{1, 1, 1, 1}, 1)}, inputs: []*onnxpb.ValueInfoProto{vinfo("x", 1, 1, 4, 4)}, outputs: y},
+		{nodes: []*onnxpb.NodeProto{pnode("Reshape", []string{"x", "s"}, []string{"y"})},
+			inits: []*onnxpb.TensorProto{intInit("s", []int64{3}, -1, -1, 0)}, inputs: x, outputs: y},
+	}
+	var seeds [][]byte
+	for _, s := range specs {
+		seeds = append(seeds, marshalSeed(s.proto()))
+	}
+	for _, name := range []string{"mlp.op9.fix.onnx", "mlp_mixed_act.op11.fix.onnx", "mlp.op7.dyn.onnx"} {
+		if data, err := os.ReadFile(filepath.Join("..", "testdata", name)); err == nil {
+			seeds = append(seeds, data, data[:len(data)/2])
+		}
+	}
+	return seeds
+}
+
+// FuzzDecode feeds arbitrary bytes to the decoder, the graph builder and
+// the engine's compiler. Each must return a result or an error, never
+// panic, hang or allocate absurdly.
+func FuzzDecode(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if p := os.Getenv("FUZZ_LAST"); p != "" {
+			os.WriteFile(p, data, 0o644)
+		}
+		g, err := Decode(data, "")
+		if err == nil && g == nil {
+			t.Fatal("nil graph without an error")
+		}
+		if err == nil {
+			if err := g.Validate(); err != nil {
+				t.Fatalf("Decode returned an invalid graph: %v", err)
+			}
+			if _, err := layers.Compile(g, layers.Options{Threads: 1}); err != nil && err.Error() == "" {
+				t.Fatal("Compile failed with an empty message")
+			}
+		} else if err.Error() == "" {
+			t.Fatal("Decode failed with an empty message")
+		}
+		runtime.ReadMemStats(&after)
+		if d := after.TotalAlloc - before.TotalAlloc; d > maxFuzzAlloc {
+			t.Fatalf("decoding %d bytes allocated %d MB", len(data), d>>20)
+		}
+	})
+}
+
+// FuzzDecodeTensor fuzzes the TensorProto decoder.
+func FuzzDecodeTensor(f *testing.F) {
+	f.Add(marshalSeed(floatInit("a", []int64{2, 2}, 1, 2, 3, 4)))
+	f.Add(marshalSeed(intInit("b", []int64{3}, 1, 2, 3)))
+	f.Add(marshalSeed(&onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT16)), Dims: []int64{2}, RawData: []byte{0, 0x3c, 0, 0xc0}}))
+	f.Add(marshalSeed(&onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Dims: []int64{1 << 40}}))
+	f.Add(marshalSeed(&onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Dims: []int64{-1, 4}, RawData: make([]byte, 16)}))
+	f.Add(marshalSeed(&onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_DOUBLE)), Dims: []int64{3}, DoubleData: []float64{1, 2}}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tt, err := DecodeTensor(data)
+		if err == nil && tt.Len() != len(tt.F)+len(tt.I) {
+			t.Fatal("inconsistent tensor")
+		}
+	})
+}
+
+func marshalSeed(m proto.Message) []byte {
+	b, _ := proto.Marshal(m)
+	return b
+}

@@ -71,35 +71,42 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		direct = direct && w.stride[d] == 1 && w.padBegin[d] == 0
 	}
 	rows := cg * kSize
-	one := func(ec *execContext, item int, col []float32, buf *gemmBuffers) {
+	// Each group's weights are packed once for all images; each image's
+	// column matrix is written straight into the packed layout, one row
+	// at a time, so the full column matrix never exists.
+	packedW := make([][]float32, group)
+	for g := range group {
+		packedW[g] = packAAll(ec, nil, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
+	}
+	one := func(ec *execContext, item int, row []float32, buf *gemmBuffers) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
+		bp, put := packedBWriter(buf, outSize, rows)
 		if direct {
-			col = img
+			for kk := range rows {
+				put(kk, img[kk*outSize:(kk+1)*outSize])
+			}
 		} else {
-			im2col(w, cg, img, col, false)
+			im2colRows(w, cg, img, row, false, put)
 		}
 		out := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
-		sgemmBuf(ec, buf, false, false, mg, outSize, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows, col, outSize, 1, out, outSize)
+		gemmPacked(ec, mg, outSize, rows, packedW[g], bp, 1, out, outSize)
 	}
 	items := batch * group
-	colLen := 0
-	if !direct {
-		colLen = rows * outSize
-	}
 	if items >= ec.threads() {
 		ec.parallelFor(items, func(lo, hi int) {
-			col := make([]float32, colLen)
+			row := make([]float32, outSize)
 			serial := ec.serial()
 			var buf gemmBuffers
 			for i := lo; i < hi; i++ {
-				one(serial, i, col, &buf)
+				one(serial, i, row, &buf)
 			}
 		})
 	} else {
-		col := make([]float32, colLen)
+		row := make([]float32, outSize)
+		var buf gemmBuffers
 		for i := range items {
-			one(ec, i, col, nil)
+			one(ec, i, row, &buf)
 		}
 	}
 	return []*Tensor{y}, nil

@@ -122,7 +122,14 @@ func validRange(off, stride, inN, outN int) (lo, hi int) {
 // column output position; padding reads as zero. With scatter it does the
 // adjoint instead: col is read and added into img (col2im), which is how
 // ConvTranspose distributes each input pixel over its output window.
+//
+// With a non-nil packed, each row is built in col (then one row long) and
+// handed to packed, which stores it in the GEMM's packed layout.
 func im2col(w *window, c int, img, col []float32, scatter bool) {
+	im2colRows(w, c, img, col, scatter, nil)
+}
+
+func im2colRows(w *window, c int, img, col []float32, scatter bool, packed func(row int, vals []float32)) {
 	r := w.rank()
 	inSize, kSize, outSize := NumElements(w.in), NumElements(w.kernel), NumElements(w.out)
 	inW, outW := w.in[r-1], w.out[r-1]
@@ -137,7 +144,12 @@ func im2col(w *window, c int, img, col []float32, scatter bool) {
 				kpos[d] = rem % w.kernel[d]
 				rem /= w.kernel[d]
 			}
-			dst := col[row*outSize : (row+1)*outSize]
+			var dst []float32
+			if packed != nil {
+				dst = col[:outSize]
+			} else {
+				dst = col[row*outSize : (row+1)*outSize]
+			}
 			row++
 			off := kpos[r-1]*w.dil[r-1] - w.padBegin[r-1]
 			s := w.stride[r-1]
@@ -192,6 +204,9 @@ func im2col(w *window, c int, img, col []float32, scatter bool) {
 				for x := lo; x < hi; x++ {
 					seg[x] = src[x*s+off]
 				}
+			}
+			if packed != nil {
+				packed(row-1, dst)
 			}
 		}
 	}

@@ -39,6 +39,18 @@ func (g *gemmBuffers) take(na, nb int) ([]float32, []float32) {
 	if g == nil {
 		return make([]float32, na), make([]float32, nb)
 	}
+	if na == 0 {
+		if cap(g.b) < nb {
+			g.b = make([]float32, nb)
+		}
+		return nil, g.b[:nb]
+	}
+	if nb == 0 {
+		if cap(g.a) < na {
+			g.a = make([]float32, na)
+		}
+		return g.a[:na], nil
+	}
 	if cap(g.a) < na {
 		g.a = make([]float32, na)
 	}
@@ -81,6 +93,56 @@ func sgemmBuf(ec *execContext, buf *gemmBuffers, transA, transB bool, m, n, k in
 			packB(transB, b, ldb, n, k, j, bp, nPad)
 		}
 	})
+	gemmPacked(ec, m, n, k, ap, bp, beta, c, ldc)
+}
+
+// packAAll packs alpha·op(A) for gemmPacked into space from buf.
+func packAAll(ec *execContext, buf *gemmBuffers, transA bool, m, k int, alpha float32, a []float32, lda int) []float32 {
+	stripsM := (m + gemmMR - 1) / gemmMR
+	mPad := stripsM * gemmMR
+	ap, _ := buf.take(mPad*k, 0)
+	ec.parallelFor(stripsM, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			packA(transA, a, lda, m, k, i, alpha, ap, mPad)
+		}
+	})
+	return ap
+}
+
+// packedBWriter returns the packed-B space for a k×n matrix and a function
+// that stores row kk of the matrix (n values) into it, for producers such
+// as im2col that generate B one row at a time.
+func packedBWriter(buf *gemmBuffers, n, k int) ([]float32, func(kk int, row []float32)) {
+	stripsN := (n + gemmNR - 1) / gemmNR
+	nPad := stripsN * gemmNR
+	_, bp := buf.take(0, nPad*k)
+	kcb := panelDepth(k)
+	return bp, func(kk int, row []float32) {
+		pc := kk - kk%kcb
+		kc := min(kcb, k-pc)
+		base := pc*nPad + (kk-pc)*gemmNR
+		for j := range stripsN {
+			dst := bp[base+j*gemmNR*kc : base+j*gemmNR*kc+gemmNR]
+			col := j * gemmNR
+			if col+gemmNR <= n {
+				copy(dst, row[col:col+gemmNR])
+				continue
+			}
+			copy(dst, row[col:n])
+			clear(dst[n-col:])
+		}
+	}
+}
+
+// gemmPacked computes C = ap·bp + beta·C from packed operands (alpha is
+// folded into ap).
+func gemmPacked(ec *execContext, m, n, k int, ap, bp []float32, beta float32, c []float32, ldc int) {
+	if m*n*k < gemmParallelMin {
+		ec = ec.serial()
+	}
+	stripsM := (m + gemmMR - 1) / gemmMR
+	stripsN := (n + gemmNR - 1) / gemmNR
+	mPad, nPad := stripsM*gemmMR, stripsN*gemmNR
 	// Split the tiles between goroutines along the dimension with more
 	// strips, so that each goroutine owns a disjoint block of C.
 	threads := ec.threads()

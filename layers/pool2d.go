@@ -58,12 +58,12 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 							r0 := (y0+ky*dy)*iw + x0
 							if dx == 1 {
 								for _, v := range src[r0+kxLo : r0+kxHi] {
-									best = max32(best, v)
+									best = max(best, v)
 								}
 								continue
 							}
 							for kx := kxLo; kx < kxHi; kx++ {
-								best = max32(best, src[r0+kx*dx])
+								best = max(best, src[r0+kx*dx])
 							}
 						}
 						dst[oy*ow+ox] = best
@@ -94,12 +94,4 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 			}
 		}
 	})
-}
-
-// max32 is max for the pooling loops: NaN never wins, as in ONNX Runtime.
-func max32(a, b float32) float32 {
-	if b > a {
-		return b
-	}
-	return a
 }

@@ -44,6 +44,11 @@ func convertCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Value: "fewspikes-out", Usage: "output `DIR`"},
 		),
 		Action: func(c *cli.Context) error {
+			// DESIGN.md puts the flags after MODEL.onnx.
+			args, err := trailingFlags(c)
+			if err != nil {
+				return badInputf("convert: %w", err)
+			}
 			steps, err := convert.ParseSteps(c.String("steps"))
 			if err != nil {
 				return badInput(err)
@@ -56,7 +61,7 @@ func convertCommand() *cli.Command {
 				return err
 			}
 			so.Steps = steps[0]
-			lm, err := loadModel(c)
+			lm, err := loadModel(c, args)
 			if err != nil {
 				return err
 			}

@@ -52,11 +52,14 @@ type loadedModel struct {
 	embedded bool
 }
 
-func loadModel(c *cli.Context) (*loadedModel, error) {
-	if c.NArg() > 1 {
-		return nil, badInputf("want at most one MODEL.onnx, got %d arguments", c.NArg())
+// loadModel loads args[0] (the positional arguments left by trailingFlags)
+// or the embedded model.
+func loadModel(c *cli.Context, args []string) (*loadedModel, error) {
+	if len(args) > 1 {
+		return nil, badInputf("want at most one MODEL.onnx, got %d arguments", len(args))
 	}
-	if path := c.Args().First(); path != "" {
+	if len(args) == 1 {
+		path := args[0]
 		if c.IsSet("model") {
 			return nil, badInputf("give either MODEL.onnx or --model, not both")
 		}
@@ -188,6 +191,11 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "write a report to `DIR`"},
 		),
 		Action: func(c *cli.Context) error {
+			// DESIGN.md puts the flags after MODEL.onnx.
+			args, err := trailingFlags(c)
+			if err != nil {
+				return badInputf("eval: %w", err)
+			}
 			steps, err := convert.ParseSteps(c.String("steps"))
 			if err != nil {
 				return badInput(err)
@@ -196,7 +204,7 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			lm, err := loadModel(c)
+			lm, err := loadModel(c, args)
 			if err != nil {
 				return err
 			}

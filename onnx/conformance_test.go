@@ -52,7 +52,9 @@ type confCount struct{ pass, fail, skipOp, skipType, skipOther int }
 
 // TestConformance runs every ONNX backend test whose operators the engine
 // supports against the expected outputs, with the tolerances of ONNX's
-// own runner (rtol 1e-3, atol 1e-4), and logs a per-operator summary.
+// own runner (rtol 1e-3, atol 1e-4), and logs a per-operator summary. A
+// test passes when the imported model matches and so does the model after
+// an Encode/Decode round trip.
 func TestConformance(t *testing.T) {
 	if _, err := os.Stat(conformanceRoot); err != nil {
 		t.Skipf("ONNX test data not installed (%s): apt-get install libonnx-testdata", conformanceRoot)
@@ -105,7 +107,7 @@ func TestConformance(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-32s %6s %6s %8s %9s %6s\n", "operator / suite", "pass", "fail", "skip:op", "skip:type", "skip")
+	fmt.Fprintf(&b, "\n%-32s %6s %6s %8s %9s %6s\n", "operator / suite", "pass", "fail", "skip:op", "skip:type", "known")
 	keys := make([]string, 0, len(perOp))
 	for k := range perOp {
 		keys = append(keys, k)
@@ -119,7 +121,7 @@ func TestConformance(t *testing.T) {
 		fmt.Fprintf(&b, "%-32s %6d %6d %8d %9d %6d\n", k, c.pass, c.fail, c.skipOp, c.skipType, c.skipOther)
 	}
 	fmt.Fprintf(&b, "%-32s %6d %6d %8d %9d %6d\n", "TOTAL", total.pass, total.fail, total.skipOp, total.skipType, total.skipOther)
-	b.WriteString("skip:op = uses an operator the engine lacks; skip:type = uses a dtype the engine does not carry (double, int32, string, ...)\n")
+	b.WriteString("skip:op = uses an operator the engine lacks; skip:type = uses a dtype the engine does not carry (double, int32, string, ...); known = listed in knownFailures (or no test data)\n")
 	t.Log(b.String())
 	for _, f := range failures {
 		t.Error(f)
@@ -190,6 +192,23 @@ func conformanceCase(dir string) (key, status string, err error) {
 	for _, set := range sets {
 		if err := conformanceSet(p, g, set); err != nil {
 			return key, "fail", fmt.Errorf("%s: %w", filepath.Base(set), err)
+		}
+	}
+	// The imported graph must survive Encode (opset 17) and Decode.
+	enc, err := Encode(g)
+	if err != nil {
+		return key, "fail", fmt.Errorf("round trip: %w", err)
+	}
+	h, err := Decode(enc, "")
+	if err != nil {
+		return key, "fail", fmt.Errorf("round trip: %w", err)
+	}
+	if p, err = layers.Compile(h, layers.Options{Threads: 1}); err != nil {
+		return key, "fail", fmt.Errorf("round trip: %w", err)
+	}
+	for _, set := range sets {
+		if err := conformanceSet(p, h, set); err != nil {
+			return key, "fail", fmt.Errorf("round trip: %s: %w", filepath.Base(set), err)
 		}
 	}
 	return key, "pass", nil

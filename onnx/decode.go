@@ -256,11 +256,50 @@ func nodeFromProto(np *onnxpb.NodeProto, index int, dir string, names map[string
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s): attribute %q: %w", n.Name, n.Op, a.GetName(), err)
 		}
-		if v != nil {
-			n.Attrs[a.GetName()] = v
+		if v == nil {
+			continue
 		}
+		if want := attrKinds[a.GetName()]; want != "" && (np.GetDomain() == "" || np.GetDomain() == "ai.onnx") && attrKind(v) != want {
+			return nil, fmt.Errorf("node %q (%s): attribute %q is %s, want %s", n.Name, n.Op, a.GetName(), attrKind(v), want)
+		}
+		n.Attrs[a.GetName()] = v
 	}
 	return n, nil
+}
+
+// attrKinds is the type ONNX gives attributes whose type is the same for
+// every standard operator. Kernels read attributes with typed getters that
+// fall back to the default, so a wrongly typed one (transB as a string)
+// would otherwise be ignored silently and give wrong outputs.
+var attrKinds = map[string]string{
+	"axis": "int", "keepdims": "int", "group": "int", "transA": "int", "transB": "int",
+	"ceil_mode": "int", "count_include_pad": "int", "storage_order": "int", "broadcast": "int",
+	"blocksize": "int", "size": "int", "select_last_index": "int", "noop_with_empty_axes": "int",
+	"alpha": "float", "beta": "float", "gamma": "float", "epsilon": "float", "bias": "float",
+	"kernel_shape": "ints", "strides": "ints", "pads": "ints", "dilations": "ints",
+	"output_padding": "ints", "output_shape": "ints", "perm": "ints", "axes": "ints",
+	"auto_pad": "string",
+}
+
+// attrKind names the type of an attribute value as attrKinds does.
+func attrKind(v any) string {
+	switch v.(type) {
+	case int64:
+		return "int"
+	case float32:
+		return "float"
+	case string:
+		return "string"
+	case []int64:
+		return "ints"
+	case []float32:
+		return "floats"
+	case []string:
+		return "strings"
+	case *layers.Tensor:
+		return "tensor"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // attrValue converts an attribute to the layers.Attrs value types. Graph

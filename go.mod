@@ -4,6 +4,8 @@ go 1.26.8
 
 require github.com/urfave/cli/v2 v2.27.7
 
+require gonum.org/v1/gonum v0.17.0 // indirect
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect

@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 )
 
-// Activation rows compute in float64 where a transcendental function is
-// involved (math has no float32 versions) and round once to float32.
+// Activation rows: the frequent ones (Sigmoid, SiLU, Tanh, GELU, Mish) use
+// the float32 exp32/tanh32/erf32 of fastmath.go; the rest compute in
+// float64 (math has no float32 functions) and round once to float32.
 
 // reluRow clears negative values by masking with the sign bit: no
 // data-dependent branch to mispredict.
@@ -18,8 +19,6 @@ func reluRow(dst, src []float32) {
 		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 	}
 }
-
-func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 func sigmoidRow(dst, src []float32) {
 	dst = dst[:len(src)]
@@ -42,18 +41,11 @@ func siluRow(dst, src []float32) {
 	}
 }
 
-func gelu64(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
-
 func geluRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = 0.5 * v * (1 + erf32(v*(1/math.Sqrt2)))
 	}
-}
-
-func geluTanh64(x float64) float64 {
-	const c = 0.7978845608028654 // sqrt(2/pi)
-	return 0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x)))
 }
 
 func geluTanhRow(dst, src []float32) {

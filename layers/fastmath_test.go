@@ -76,3 +76,13 @@ func TestFSSpecialValues(t *testing.T) {
 		}
 	}
 }
+
+// Float64 definitions the fast rows are checked against.
+func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func gelu64(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+
+func geluTanh64(x float64) float64 {
+	const c = 0.7978845608028654 // sqrt(2/pi)
+	return 0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x)))
+}

@@ -198,6 +198,31 @@ func resizeAxes(ec *execContext, n *Node, x *Tensor, out []int, scale []float32,
 		inner := NumElements(cur.Shape[d+1:])
 		inLen := cur.Shape[d]
 		src := cur.F
+		if inner == 1 {
+			// The last axis: each output row gathers from one input row.
+			outLen := out[d]
+			ec.parallelFor(outer, func(lo, hi int) {
+				for o := lo; o < hi; o++ {
+					srcRow := src[o*inLen : (o+1)*inLen]
+					dstRow := next.F[o*outLen : (o+1)*outLen]
+					for j := range dstRow {
+						if taps.outside != nil && taps.outside[j] {
+							dstRow[j] = opts.extrapolation
+							continue
+						}
+						idx := taps.idx[j*taps.taps : (j+1)*taps.taps]
+						wt := taps.weight[j*taps.taps : (j+1)*taps.taps]
+						var v float32
+						for t, i := range idx {
+							v += wt[t] * srcRow[i]
+						}
+						dstRow[j] = v
+					}
+				}
+			})
+			cur = next
+			continue
+		}
 		ec.parallelFor(outer*out[d], func(lo, hi int) {
 			for job := lo; job < hi; job++ {
 				o, j := job/out[d], job%out[d]

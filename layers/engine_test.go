@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -399,5 +400,36 @@ func TestHugeOutputIsAnError(t *testing.T) {
 	_, err = tryOp("Tile", nil, 1, New(1<<16, 1), i64(dims(2), 1, 1<<20))
 	if err == nil || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("Tile: err = %v", err)
+	}
+}
+
+// TestBuffersAreRecycled checks that a run after the first takes its
+// intermediate tensors from the pool: a chain of six layers of 400 KB each
+// should allocate about one tensor (the output, which the caller keeps).
+func TestBuffersAreRecycled(t *testing.T) {
+	ops := []string{"Neg", "Relu", "Sigmoid", "Tanh", "Abs", "Exp"}
+	g := &Graph{Inputs: []ValueInfo{{Name: "v0", DType: Float32}}}
+	for i, op := range ops {
+		g.Nodes = append(g.Nodes, &Node{Name: op, Op: op, Inputs: []string{fmt.Sprintf("v%d", i)}, Outputs: []string{fmt.Sprintf("v%d", i+1)}})
+	}
+	g.Outputs = []ValueInfo{{Name: fmt.Sprintf("v%d", len(ops))}}
+	p, err := Compile(g, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := New(100_000)
+	feed := map[string]*Tensor{"v0": x}
+	if _, err := p.Run(feed); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := p.Run(feed); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	tensor := uint64(4 * x.Len())
+	if got := after.TotalAlloc - before.TotalAlloc; got > tensor*3/2 {
+		t.Errorf("second run allocated %d bytes, want about one tensor (%d)", got, tensor)
 	}
 }

@@ -129,6 +129,11 @@ func evalNode(consts map[string]*layers.Tensor, n *layers.Node) ([]*layers.Tenso
 	return outs, nil
 }
 
+// maxFoldElements caps the output of a size-expanding operator evaluated
+// at import (256 MiB of float32): far above any real model's constants,
+// far below what would exhaust memory.
+const maxFoldElements = 1 << 26
+
 // checkFoldSize rejects constant operators whose declared output size is
 // absurd, before the engine allocates it.
 func checkFoldSize(g *layers.Graph, n *layers.Node) error {
@@ -166,14 +171,32 @@ func checkFoldSize(g *layers.Graph, n *layers.Node) error {
 			if delta == 0 {
 				return errors.New("delta is zero")
 			}
-			if c := (limit - start) / delta; c > MaxElements {
-				return fmt.Errorf("output of %.0f elements exceeds %d", c, int64(MaxElements))
+			if c := (limit - start) / delta; c > maxFoldElements {
+				return fmt.Errorf("output of %.0f elements exceeds %d", c, maxFoldElements)
+			}
+		}
+	case "Resize":
+		if x := in(0); x != nil {
+			if sizes := n.Attrs.Ints("sizes", nil); sizes != nil {
+				dims = slices.Clone(sizes)
+			} else if scales := n.Attrs.Floats("scales", nil); len(scales) == len(x.Shape) {
+				for i, s := range scales {
+					dims = append(dims, int64(float64(x.Shape[i])*float64(s)+1))
+				}
+			}
+		}
+	case "Pad":
+		if x := in(0); x != nil {
+			if pads := n.Attrs.Ints("pads", nil); len(pads) == 2*len(x.Shape) {
+				for i, d := range x.Shape {
+					dims = append(dims, int64(d)+max(pads[i], 0)+max(pads[i+len(x.Shape)], 0))
+				}
 			}
 		}
 	}
 	if dims != nil {
-		if _, err := checkedElements(dims); err != nil {
-			return fmt.Errorf("output shape: %w", err)
+		if n, err := checkedElements(dims); err != nil || n > maxFoldElements {
+			return fmt.Errorf("output shape %v exceeds %d elements", dims, maxFoldElements)
 		}
 	}
 	return nil
@@ -252,7 +275,8 @@ func foldStaticShapes(g *layers.Graph) error {
 		if in.Shape == nil || slices.Contains(in.Shape, -1) {
 			return nil
 		}
-		if _, err := checkedElements(toInt64s(in.Shape)); err != nil {
+		// One forward pass on zeros: only for inputs of modest size.
+		if n, err := checkedElements(toInt64s(in.Shape)); err != nil || n > maxFoldElements {
 			return nil
 		}
 		if in.DType == layers.Int64 {

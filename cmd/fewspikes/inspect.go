@@ -117,7 +117,7 @@ func inspectModel(path string) (*inspectReport, error) {
 		if i == 0 && len(shape) > 0 && shape[0] > 0 {
 			batch = shape[0]
 		}
-		if layers.NumElements(shape) > 1<<28 {
+		if !modestSize(shape) {
 			return nil, badInputf("%s: input %q of shape %v is too large to profile", path, v.Name, shape)
 		}
 		if v.DType == layers.Int64 {
@@ -138,6 +138,19 @@ func inspectModel(path string) (*inspectReport, error) {
 		return nil, badInputf("%s: batch-1 forward pass on zeros: %w", path, err)
 	}
 	return rep, nil
+}
+
+// modestSize reports whether a zero tensor of this shape is small enough to
+// profile with (at most 2^26 elements), without overflowing.
+func modestSize(shape []int) bool {
+	n := 1
+	for _, d := range shape {
+		if d > 1<<26 || n*d > 1<<26 {
+			return false
+		}
+		n *= d
+	}
+	return true
 }
 
 func shapesOf(ts []*layers.Tensor) [][]int {

@@ -60,7 +60,18 @@ type Calibration struct {
 	Seconds float64
 }
 
-// Calibrate finds the sites (with Sites.Steps from opt.Steps[0]) and
+// neurons returns each site's neurons per sample, from the profile.
+func (c *Calibration) neurons(sites []Site) map[string]float64 {
+	out := make(map[string]float64, len(sites))
+	for _, s := range sites {
+		if shape, ok := c.Profile.Shapes[s.Input]; ok && c.Profile.Batch > 0 {
+			out[s.Node] = float64(layers.NumElements(shape)) / float64(c.Profile.Batch)
+		}
+	}
+	return out
+}
+
+// CalibrateSites finds the sites (with Sites.Steps from opt.Steps[0]) and
 // records their input distributions on calib.
 func (m *Model) CalibrateSites(calib *layers.Tensor, opt Options) (*Calibration, error) {
 	so := opt.Sites
@@ -94,7 +105,7 @@ func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
-	fits, err := fitter.FitSites(sites, cal.Stats)
+	fits, err := fitter.FitSites(sites, cal.Stats, cal.neurons(sites))
 	if err != nil {
 		return nil, err
 	}

@@ -19,15 +19,29 @@ const (
 	SourceFitted  = "fitted"  // fitted for the site's input distribution
 )
 
+// DefaultSpikeBudget is the default mean spikes per neuron (over all
+// sites, weighted by their neurons) that parameter choice aims at.
+const DefaultSpikeBudget = 2.4
+
 // FitOptions control how FS parameters are chosen per site.
 type FitOptions struct {
-	// Mode is "auto" (the better of library and fitted parameters on the
-	// site's real inputs; the default), "library" (library only, falling
-	// back to a fit where the library has no entry) or "fit" (always fit).
-	Mode    string
-	Seed    int64
-	Workers int // concurrent fits; 0 = GOMAXPROCS
-	// Points and Epochs are passed to fsfit.Fit (0 = its defaults).
+	// Mode is "auto" (ready-made and fitted candidates compete on the
+	// site's real inputs; the default), "library" (ready-made parameters
+	// only, falling back to fits where there are none) or "fit" (fitted
+	// candidates only).
+	Mode string
+	// PerSite fits each site's own distribution; otherwise the sites of
+	// one activation (gates apart) share a fit to their pooled inputs,
+	// which is much faster on models with many sites.
+	PerSite bool
+	// SpikeBudget is the mean spikes per neuron to stay within, traded
+	// against fit error across sites (see FitSites); 0 means
+	// DefaultSpikeBudget, a negative value no budget (most accurate).
+	SpikeBudget float64
+	Seed        int64
+	Workers     int // concurrent fits; 0 = GOMAXPROCS
+	// Points and Epochs are passed to fsfit.Fit (0 = 4000 points, which
+	// fsfit measures its result on, and its default epochs).
 	Points, Epochs int
 	Progress       Progress
 }
@@ -39,6 +53,9 @@ type SiteFit struct {
 	Stats  *Stats
 	Params layers.FSParams
 	Source string
+	// Active is the number of steps that can spike: a fit with fewer
+	// steps than K is padded with steps that never spike.
+	Active int
 	// FitLo and FitHi are the input range the parameters were fitted on.
 	FitLo, FitHi float64
 	// MSE, MaxAbsError and SpikesPerInput are measured on the site's
@@ -46,18 +63,24 @@ type SiteFit struct {
 	MSE, MaxAbsError, SpikesPerInput float64
 }
 
+// uniformFloor is the share of the fit weight spread uniformly over the
+// range: the rare large inputs carry much of a network's signal, so the
+// fit must stay accurate there too, not only where the mass is.
+const uniformFloor = 0.1
+
 // distBins is the resolution of the distribution a fit is weighted by and
-// cached under: sites whose quantised distributions agree share one fit.
+// cached under.
 const distBins = 48
 
-// Fitter chooses FS parameters for sites. It caches fits by activation, K
-// and quantised input distribution, so that the many sites of a large
-// model with similar inputs cost one fit; it is safe for concurrent use
-// and may be reused across conversions (for a K sweep).
+const debugOptions = false
+
+// Fitter chooses FS parameters for sites. It caches fits by activation,
+// number of steps and quantised input distribution, so sites (and the K of
+// a sweep) with the same distribution cost one fit; FitSites calls are
+// serialised, and distinct fits run concurrently.
 type Fitter struct {
 	opt   FitOptions
-	run1  sync.Mutex // one FitSites at a time, so a job is fitted once
-	mu    sync.Mutex
+	mu    sync.Mutex // one FitSites at a time, so a job is fitted once
 	cache map[string]*fitJob
 }
 
@@ -80,6 +103,12 @@ func NewFitter(opt FitOptions) (*Fitter, error) {
 	default:
 		return nil, fmt.Errorf("fit mode %q: want auto, library or fit", opt.Mode)
 	}
+	if opt.SpikeBudget == 0 {
+		opt.SpikeBudget = DefaultSpikeBudget
+	}
+	if opt.Points == 0 {
+		opt.Points = 4000
+	}
 	return &Fitter{opt: opt, cache: make(map[string]*fitJob)}, nil
 }
 
@@ -95,117 +124,270 @@ func catalogueActivation(a layers.Activation) (fsfit.Activation, error) {
 	return act, nil
 }
 
-// fitDistribution quantises a site's input distribution: the range
+// member is one site's contribution to a pooled distribution: its sorted
+// sample standing for weight input values.
+type member struct {
+	sample []float32
+	weight float64
+}
+
+// fitDistribution quantises a (pooled) input distribution: the range
 // [min, max] rounded outward to a grid of 1/8 of its power-of-two scale,
-// and a histogram of distBins bins over it with counts rounded to 1/512 of
-// the total. A floor of 1% of the mass spread uniformly keeps the fit
-// sensible over the whole range, where the calibration data was thin.
-func fitDistribution(s *Stats) (lo, hi float64, h *fsfit.Histogram, key string) {
-	lo, hi = s.Min, s.Max
+// and a histogram of distBins bins over it with each member's sample
+// weighted by its share, rounded to 1/512 of the total. A floor of 1% of
+// the mass spread uniformly keeps the fit sensible over the whole range,
+// where the calibration data was thin.
+func fitDistribution(members []member, mn, mx float64) (lo, hi float64, h *fsfit.Histogram, key string) {
+	lo, hi = mn, mx
 	if !(hi-lo > 1e-6) {
 		lo, hi = lo-0.5, hi+0.5
 	}
 	step := math.Exp2(math.Floor(math.Log2(hi-lo)) - 3)
 	lo = math.Floor(lo/step) * step
 	hi = math.Ceil(hi/step) * step
-	hist := histogram(s.Sample, lo, hi, distBins)
-	total := 0.0
-	for _, c := range hist.Counts {
-		total += c
+	mass := make([]float64, distBins)
+	var wsum float64
+	for _, m := range members {
+		if len(m.sample) == 0 {
+			continue
+		}
+		hist := histogram(m.sample, lo, hi, distBins)
+		for i, c := range hist.Counts {
+			mass[i] += c / float64(len(m.sample)) * m.weight
+		}
+		wsum += m.weight
 	}
 	counts := make([]float64, distBins)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%g:%g", lo, hi)
-	for i, c := range hist.Counts {
+	for i, c := range mass {
 		q := 0.0
-		if total > 0 {
-			q = math.Round(c / total * 512)
+		if wsum > 0 {
+			q = math.Round(c / wsum * 512)
 		}
-		counts[i] = q + 512*0.01/distBins
+		counts[i] = q + 512*uniformFloor/distBins
 		fmt.Fprintf(&b, ",%g", q)
 	}
-	return lo, hi, &fsfit.Histogram{Edges: hist.Edges(), Counts: counts}, b.String()
+	edges := make([]float64, distBins+1)
+	for i := range edges {
+		edges[i] = lo + (hi-lo)*float64(i)/distBins
+	}
+	edges[distBins] = hi
+	return lo, hi, &fsfit.Histogram{Edges: edges, Counts: counts}, b.String()
 }
 
-// FitSites chooses parameters for every site, fitting distinct (activation,
-// K, distribution) combinations concurrently.
-func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats) ([]SiteFit, error) {
-	type plan struct {
-		act  fsfit.Activation
-		job  *fitJob
-		lo   float64
-		hi   float64
-		stat *Stats
+// activeSteps lists the numbers of spiking steps tried for a site of K
+// steps: fewer active steps give fewer spikes at a larger error.
+func activeSteps(k int) []int {
+	var ks []int
+	for _, a := range []int{8, 10, 12} {
+		if a < k {
+			ks = append(ks, a)
+		}
 	}
-	f.run1.Lock()
-	defer f.run1.Unlock()
-	plans := make([]plan, len(sites))
-	var todo []*fitJob
+	return append(ks, k)
+}
+
+// option is one candidate parameter set for one site, measured on its inputs.
+type option struct {
+	params  layers.FSParams
+	source  string
+	active  int
+	lo, hi  float64
+	metrics fsfit.Metrics
+}
+
+// FitSites chooses parameters for every site. Candidates are the
+// ready-made sets (mode auto or library) and fits with 4, 6, 8, 12 and K
+// active steps to the site's distribution (pooled per activation unless
+// PerSite), each measured on the site's own calibration inputs. With no
+// spike budget each site takes its most accurate candidate. With a budget B,
+// the choice minimises the sum over sites of the fit MSE subject to mean
+// spikes per neuron (weighted by neurons[site]) <= B, each site's error
+// weighted by its neurons but at least by the average site's: each site
+// takes the candidate minimising MSE + λ·spikes·min(1, neurons/average),
+// with the smallest λ >= 0 that meets the budget (bisection). Sites with
+// few neurons, such as squeeze-excitation gates, cost little spike budget
+// and stay accurate.
+func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[string]float64) ([]SiteFit, error) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	acts := make([]fsfit.Activation, len(sites))
+	groups := make(map[string][]int) // distribution group -> site indices
+	var order []string
 	for i, s := range sites {
 		st := stats[s.Node]
 		if st == nil || len(st.Sample) == 0 {
-			f.mu.Unlock()
 			return nil, fmt.Errorf("site %q: no calibration data", s.Node)
 		}
 		act, err := catalogueActivation(s.Activation)
 		if err != nil {
-			f.mu.Unlock()
 			return nil, fmt.Errorf("site %q: %w", s.Node, err)
 		}
-		lo, hi, w, dkey := fitDistribution(st)
-		plans[i] = plan{act: act, lo: lo, hi: hi, stat: st}
-		if f.opt.Mode == "library" && len(libraryCandidates(act, s.K)) > 0 {
-			continue
+		acts[i] = act
+		g := fmt.Sprintf("%s/%g/%g/gate=%v", act.Name, act.Alpha, act.Beta, s.Gate)
+		if f.opt.PerSite {
+			g = s.Node
 		}
-		key := fmt.Sprintf("%s/%g/%g/%d/%s", act.Name, act.Alpha, act.Beta, s.K, dkey)
-		job := f.cache[key]
-		if job == nil {
-			job = &fitJob{act: act, k: s.K, lo: lo, hi: hi, weight: w}
-			f.cache[key] = job
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
 		}
-		if !job.done {
-			todo = append(todo, job)
-		}
-		plans[i].job = job
+		groups[g] = append(groups[g], i)
 	}
-	f.mu.Unlock()
-	todo = uniqueJobs(todo)
-	if err := f.run(todo); err != nil {
+
+	// jobs[i] are the fits site i may use.
+	jobs := make([][]*fitJob, len(sites))
+	var todo []*fitJob
+	for _, g := range order {
+		idx := groups[g]
+		var members []member
+		mn, mx := math.Inf(1), math.Inf(-1)
+		for _, i := range idx {
+			st := stats[sites[i].Node]
+			w := neurons[sites[i].Node]
+			if w <= 0 {
+				w = 1
+			}
+			members = append(members, member{st.Sample, w})
+			mn, mx = math.Min(mn, st.Min), math.Max(mx, st.Max)
+		}
+		lo, hi, w, dkey := fitDistribution(members, mn, mx)
+		for _, i := range idx {
+			s := sites[i]
+			if f.opt.Mode == "library" && len(libraryCandidates(acts[i], s.K)) > 0 {
+				continue
+			}
+			for _, a := range activeSteps(s.K) {
+				key := fmt.Sprintf("%s/%g/%g/%d/%s", acts[i].Name, acts[i].Alpha, acts[i].Beta, a, dkey)
+				job := f.cache[key]
+				if job == nil {
+					job = &fitJob{act: acts[i], k: a, lo: lo, hi: hi, weight: w}
+					f.cache[key] = job
+				}
+				if !job.done {
+					todo = append(todo, job)
+				}
+				jobs[i] = append(jobs[i], job)
+			}
+		}
+	}
+	if err := f.run(uniqueJobs(todo)); err != nil {
 		return nil, err
 	}
 
+	// Measure every candidate of every site on the site's own inputs.
+	opts := make([][]option, len(sites))
+	var wg sync.WaitGroup
+	for i := range sites {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			s := sites[i]
+			sample := stats[s.Node].Sample
+			add := func(p fsfit.Params, source string, lo, hi float64) {
+				active := p.K()
+				lp := pad(toLayers(p), s.K)
+				opts[i] = append(opts[i], option{params: lp, source: source, active: active, lo: lo, hi: hi,
+					metrics: measure(acts[i], lp, sample)})
+			}
+			if f.opt.Mode != "fit" {
+				for _, c := range libraryCandidates(acts[i], s.K) {
+					add(c.params, c.source, c.lo, c.hi)
+				}
+			}
+			for _, j := range jobs[i] {
+				add(j.params, SourceFitted, j.lo, j.hi)
+			}
+		}(i)
+	}
+	wg.Wait()
+	for i, s := range sites {
+		if len(opts[i]) == 0 {
+			return nil, fmt.Errorf("site %q: no FS parameters for %s at K=%d", s.Node, acts[i].Name, s.K)
+		}
+	}
+
+	if debugOptions {
+		for i, s := range sites {
+			for _, o := range opts[i] {
+				fmt.Printf("  %-30s %-7s active %2d mse %.3g max %.3g spikes %.2f\n", s.Node, o.source, o.active, o.metrics.MSE, o.metrics.MaxAbsError, o.metrics.SpikesPerInput)
+			}
+		}
+	}
+	choice := chooseOptions(sites, opts, neurons, f.opt.SpikeBudget)
 	fits := make([]SiteFit, len(sites))
 	for i, s := range sites {
-		p := plans[i]
-		sf := SiteFit{Site: s, Stats: p.stat}
-		best := math.Inf(1)
-		consider := func(fp fsfit.Params, source string, lo, hi float64) {
-			lp := toLayers(fp)
-			m := measure(p.act, lp, p.stat.Sample)
-			if m.MSE < best {
-				best = m.MSE
-				sf.Params, sf.Source, sf.FitLo, sf.FitHi = lp, source, lo, hi
-				sf.MSE, sf.MaxAbsError, sf.SpikesPerInput = m.MSE, m.MaxAbsError, m.SpikesPerInput
-			}
-		}
-		if f.opt.Mode != "fit" {
-			for _, c := range libraryCandidates(p.act, s.K) {
-				consider(c.params, c.source, c.lo, c.hi)
-			}
-		}
-		if p.job != nil {
-			if p.job.err != nil {
-				return nil, fmt.Errorf("site %q: %w", s.Node, p.job.err)
-			}
-			consider(p.job.params, SourceFitted, p.job.lo, p.job.hi)
-		}
-		if math.IsInf(best, 1) {
-			return nil, fmt.Errorf("site %q: no FS parameters for %s at K=%d", s.Node, p.act.Name, s.K)
-		}
-		fits[i] = sf
+		o := opts[i][choice[i]]
+		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, Active: o.active,
+			FitLo: o.lo, FitHi: o.hi, MSE: o.metrics.MSE, MaxAbsError: o.metrics.MaxAbsError,
+			SpikesPerInput: o.metrics.SpikesPerInput}
 	}
 	return fits, nil
+}
+
+// chooseOptions picks one option per site: the most accurate without a
+// budget (budget < 0), else the Lagrangian choice of FitSites.
+func chooseOptions(sites []Site, opts [][]option, neurons map[string]float64, budget float64) []int {
+	n := make([]float64, len(sites))
+	var total float64
+	for i, s := range sites {
+		n[i] = math.Max(neurons[s.Node], 1)
+		total += n[i]
+	}
+	// A site's error weighs by its neurons, but never less than an
+	// average site's: small sites such as squeeze-excitation gates scale
+	// whole feature maps, so their error matters beyond their size.
+	avg := total / float64(len(sites))
+	pick := func(lambda float64) ([]int, float64) {
+		choice := make([]int, len(sites))
+		var spikes float64
+		for i := range sites {
+			rate := lambda * n[i] / math.Max(n[i], avg)
+			best := math.Inf(1)
+			for j, o := range opts[i] {
+				cost := o.metrics.MSE + rate*o.metrics.SpikesPerInput
+				if cost < best {
+					best, choice[i] = cost, j
+				}
+			}
+			spikes += n[i] * opts[i][choice[i]].metrics.SpikesPerInput
+		}
+		return choice, spikes / total
+	}
+	choice, mean := pick(0)
+	if budget < 0 || mean <= budget {
+		return choice
+	}
+	lo, hi := 0.0, 1e-9
+	for {
+		c, m := pick(hi)
+		if m <= budget || hi > 1e6 {
+			choice = c
+			break
+		}
+		lo, hi = hi, hi*4
+	}
+	for it := 0; it < 60; it++ {
+		mid := (lo + hi) / 2
+		c, m := pick(mid)
+		if m <= budget {
+			choice, hi = c, mid
+		} else {
+			lo = mid
+		}
+	}
+	return choice
+}
+
+// pad extends p to k steps with steps that never spike (threshold at the
+// largest float32, no reset, no output).
+func pad(p layers.FSParams, k int) layers.FSParams {
+	for p.K() < k {
+		p.H = append(p.H, 0)
+		p.T = append(p.T, math.MaxFloat32)
+		p.D = append(p.D, 0)
+	}
+	return p
 }
 
 func uniqueJobs(jobs []*fitJob) []*fitJob {
@@ -229,8 +411,7 @@ func (f *Fitter) run(jobs []*fitJob) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var mu sync.Mutex
-	done := 0
-	next := 0
+	done, next := 0, 0
 	var wg sync.WaitGroup
 	for w := 0; w < min(workers, len(jobs)); w++ {
 		wg.Add(1)

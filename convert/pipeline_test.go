@@ -168,7 +168,7 @@ func TestFitterUsesRealDistribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fits, err := f.FitSites(sites, map[string]*Stats{"a": st, "b": st})
+	fits, err := f.FitSites(sites, map[string]*Stats{"a": st, "b": st}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestFitterUsesRealDistribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lfits, err := lib.FitSites(sites[:1], map[string]*Stats{"a": st})
+	lfits, err := lib.FitSites(sites[:1], map[string]*Stats{"a": st}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

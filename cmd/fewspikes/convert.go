@@ -86,7 +86,7 @@ func convertCommand() *cli.Command {
 			}
 			stage := progressStages(c.App.ErrWriter)
 			opt := convert.Options{Steps: steps, Sites: so, Batch: c.Int("batch"),
-				Fit: convert.FitOptions{Mode: c.String("fit"), Seed: c.Int64("seed")}, Stage: stage}
+				Fit: fitOptions(c), Stage: stage}
 			if stage != nil {
 				opt.Fit.Progress = stage("fit")
 			}

@@ -28,6 +28,8 @@ func conversionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "exclude", Usage: "comma-separated activation `NODE`s to keep analog"},
 		&cli.StringFlag{Name: "site-steps", Usage: "per-site K as `NODE=K,...`"},
 		&cli.StringFlag{Name: "fit", Value: "auto", Usage: "FS parameters per site: auto (better of library and a fit to the site's inputs), library, fit"},
+		&cli.Float64Flag{Name: "spike-budget", Value: convert.DefaultSpikeBudget, Usage: "mean spikes per neuron that parameter choice trades fit error against (negative: no budget, most accurate)"},
+		&cli.BoolFlag{Name: "fit-per-site", Usage: "fit each site's own input distribution instead of one pooled distribution per activation (slower)"},
 		&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the FS parameter fits"},
 		&cli.BoolFlag{Name: "scale-uint8", Usage: "divide uint8 data by 255"},
 		&cli.IntFlag{Name: "batch", Value: 64, Usage: "samples per engine run"},
@@ -250,7 +252,7 @@ func evalCommand() *cli.Command {
 			}
 			opt := convert.Options{
 				Steps: steps, Sites: so, Batch: c.Int("batch"),
-				Fit:   convert.FitOptions{Mode: c.String("fit"), Seed: c.Int64("seed")},
+				Fit:   fitOptions(c),
 				Stage: progressStages(c.App.ErrWriter),
 			}
 			if _, err := convert.NewFitter(opt.Fit); err != nil {
@@ -273,6 +275,10 @@ func evalCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+func fitOptions(c *cli.Context) convert.FitOptions {
+	return convert.FitOptions{Mode: c.String("fit"), Seed: c.Int64("seed"), SpikeBudget: c.Float64("spike-budget"), PerSite: c.Bool("fit-per-site")}
 }
 
 // newModel compiles the model; an unsupported operator is bad input.

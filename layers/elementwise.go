@@ -130,6 +130,29 @@ func powF(x, y float32) float32 {
 	return float32(math.Pow(float64(x), float64(y)))
 }
 
+// powRow special-cases a constant exponent (x², √x), common in unfused
+// normalisation sub-graphs.
+func powRow(d, a []float32, sa int, b []float32, sb int) {
+	if sb == 0 && sa == 1 {
+		a = a[:len(d)]
+		switch b[0] {
+		case 2:
+			for i, x := range a {
+				d[i] = x * x
+			}
+			return
+		case 0.5:
+			for i, x := range a {
+				d[i] = float32(math.Sqrt(float64(x)))
+			}
+			return
+		}
+	}
+	for i := range d {
+		d[i] = powF(a[i*sa], b[i*sb])
+	}
+}
+
 func powI(x, y int64) int64 {
 	if y < 0 {
 		return int64(math.Pow(float64(x), float64(y)))
@@ -152,7 +175,7 @@ var (
 	opSub = binaryOp{rowSub[float32], rowSub[int64]}
 	opMul = binaryOp{rowMul[float32], rowMul[int64]}
 	opDiv = binaryOp{rowDiv[float32], intDivRow}
-	opPow = binaryOp{elemRow(powF), elemRow(powI)}
+	opPow = binaryOp{powRow, elemRow(powI)}
 	opMax = binaryOp{elemRow(func(a, b float32) float32 { return max(a, b) }), elemRow(func(a, b int64) int64 { return max(a, b) })}
 	opMin = binaryOp{elemRow(func(a, b float32) float32 { return min(a, b) }), elemRow(func(a, b int64) int64 { return min(a, b) })}
 )

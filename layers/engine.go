@@ -77,9 +77,12 @@ func kernelTable() map[string]kernelFunc {
 	return t
 }
 
+// kernels is the kernel table, built once; it is never modified.
+var kernels = sync.OnceValue(kernelTable)
+
 // Supported reports whether the engine has a kernel for op.
 func Supported(op string) bool {
-	_, ok := kernelTable()[op]
+	_, ok := kernels()[op]
 	return ok
 }
 
@@ -93,7 +96,7 @@ func Compile(g *Graph, opt Options) (*Program, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("layers: compile: %w", err)
 	}
-	table := kernelTable()
+	table := kernels()
 	var unsupported []*Node
 	for _, n := range g.Nodes {
 		if _, ok := table[n.Op]; !ok {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fewspikes/fewspikes/convert"
 	"github.com/fewspikes/fewspikes/internal/dataset"
 	"github.com/fewspikes/fewspikes/layers"
 	"github.com/fewspikes/fewspikes/models"
@@ -67,6 +68,9 @@ func benchAction(c *cli.Context) error {
 	}
 	if batch < 1 || batch > 1<<16 || threads < 0 || c.Float64("seconds") <= 0 {
 		return badInputf("bench: --batch must be in 1..65536, --threads not negative and --seconds positive")
+	}
+	if k := c.Int("steps"); k < 1 || k > convert.MaxSteps {
+		return badInputf("bench: --steps %d out of range 1..%d", k, convert.MaxSteps)
 	}
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)

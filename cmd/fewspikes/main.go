@@ -52,6 +52,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return badInput(err)
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
+		// Without this, an unknown command falls through to help and
+		// fails with "No help topic" and exit 1.
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return badInputf("unknown command %q (commands: fit, inspect, run, convert, eval, bench)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
 	}
 }
 

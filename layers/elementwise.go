@@ -125,7 +125,7 @@ func powF(x, y float32) float32 {
 	case 1:
 		return x
 	case 0.5:
-		return float32(math.Sqrt(float64(x)))
+		return sqrtPow(x)
 	}
 	return float32(math.Pow(float64(x), float64(y)))
 }
@@ -143,7 +143,7 @@ func powRow(d, a []float32, sa int, b []float32, sb int) {
 			return
 		case 0.5:
 			for i, x := range a {
-				d[i] = float32(math.Sqrt(float64(x)))
+				d[i] = sqrtPow(x)
 			}
 			return
 		}
@@ -151,6 +151,17 @@ func powRow(d, a []float32, sa int, b []float32, sb int) {
 	for i := range d {
 		d[i] = powF(a[i*sa], b[i*sb])
 	}
+}
+
+// sqrtPow is x^0.5 with Pow's special cases: (-0)^0.5 = +0, (-Inf)^0.5 = +Inf.
+func sqrtPow(x float32) float32 {
+	if x == 0 {
+		return 0
+	}
+	if math.IsInf(float64(x), -1) {
+		return float32(math.Inf(1))
+	}
+	return float32(math.Sqrt(float64(x)))
 }
 
 func powI(x, y int64) int64 {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/fewspikes/fewspikes/layers"
 	"github.com/fewspikes/fewspikes/onnx/internal/onnxpb"
 )
@@ -221,5 +223,55 @@ func TestFoldRejectsAbsurdConstant(t *testing.T) {
 	_, err := Decode(s.bytes(t), "")
 	if err == nil || !containsAll(err.Error(), "z_node", "ConstantOfShape", "exceed") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestNormaliseBeforeOpset7(t *testing.T) {
+	// Cast-1 names its target type; Reshape-1 takes the shape as an attribute.
+	s := modelSpec{opset: 4,
+		nodes: []*onnxpb.NodeProto{
+			pnode("Cast", []string{"x"}, []string{"c"}, attrS("to", "INT64")),
+			pnode("Reshape", []string{"c"}, []string{"r"}, attrInts("shape", 0, -1)),
+			pnode("Concat", []string{"r", "r"}, []string{"y"}),
+		},
+		inputs: []*onnxpb.ValueInfoProto{vinfo("x", 2, 4, 6)}, outputs: []*onnxpb.ValueInfoProto{vinfo("y")}}
+	g, err := Decode(s.bytes(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ops(g), []string{"Cast", "Reshape", "Concat"}) || g.Nodes[0].Attrs.Int("to", 0) != int64(onnxpb.TensorProto_INT64) {
+		t.Fatalf("nodes %v, Cast attrs %v", ops(g), g.Nodes[0].Attrs)
+	}
+	x := layers.New(2, 4, 6)
+	x.F[0] = 2.7
+	y := run(t, g, map[string]*layers.Tensor{"x": x})["y"]
+	if !slices.Equal(y.Shape, []int{2, 48}) || y.DType != layers.Int64 || y.I[0] != 2 {
+		t.Fatalf("y = %v %v", y, y.I[:2])
+	}
+
+	// Opset-6 broadcasting along an axis has no numpy equivalent here.
+	s = modelSpec{opset: 6,
+		nodes:  []*onnxpb.NodeProto{pnode("Add", []string{"x", "b"}, []string{"y"}, attrI("broadcast", 1), attrI("axis", 1))},
+		inits:  []*onnxpb.TensorProto{floatInit("b", []int64{4}, 1, 2, 3, 4)},
+		inputs: []*onnxpb.ValueInfoProto{vinfo("x", 2, 4, 6)}, outputs: []*onnxpb.ValueInfoProto{vinfo("y")}}
+	if _, err := Decode(s.bytes(t), ""); err == nil || !containsAll(err.Error(), `node "y_node" (Add)`, "broadcasting with an axis") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestTrainingModeRejected(t *testing.T) {
+	s := modelSpec{opset: 13,
+		nodes: []*onnxpb.NodeProto{pnode("Dropout", []string{"x", "ratio", "train"}, []string{"y"})},
+		inits: []*onnxpb.TensorProto{floatInit("ratio", nil, 0.5),
+			{Name: ptr("train"), DataType: proto.Int32(int32(onnxpb.TensorProto_BOOL)), Int32Data: []int32{1}}},
+		inputs: []*onnxpb.ValueInfoProto{vinfo("x", 2, 4)}, outputs: []*onnxpb.ValueInfoProto{vinfo("y")}}
+	if _, err := Decode(s.bytes(t), ""); err == nil || !containsAll(err.Error(), "Dropout", "training mode") {
+		t.Fatalf("error %v", err)
+	}
+	s.inits[1].Int32Data = []int32{0}
+	g, err := Decode(s.bytes(t), "")
+	// Input to output directly: the no-op node stays, without its extra inputs.
+	if err != nil || len(g.Nodes) != 1 || !slices.Equal(g.Nodes[0].Inputs, []string{"x"}) {
+		t.Fatalf("inference-mode Dropout: %v %v", err, ops(g))
 	}
 }

@@ -203,8 +203,8 @@ func (e *encoder) node(n *layers.Node) error {
 			delete(attrs, "max")
 		}
 	case "Pad":
-		if _, ok := attrs["axes"]; ok {
-			return errors.New("Pad with axes needs opset 18")
+		if len(in) > 3 && in[3] != "" {
+			return errors.New("Pad with an axes input needs opset 18")
 		}
 		if pads, ok := attrs["pads"].([]int64); ok && len(in) == 1 {
 			in = append(in, e.constant(n.Name+"_pads", layers.FromInt64(slices.Clone(pads), len(pads))))

@@ -15,8 +15,8 @@ import (
 //     are constant (inputs since opsets 13 and 18).
 //   - Clip: "min"/"max" float32 attributes (inputs since opset 11); an
 //     absent bound is absent.
-//   - Pad: "pads" []int64, "mode" string, "value" float32 attributes (and
-//     "axes" []int64 when an opset-18 file gives them).
+//   - Pad: "pads" []int64, "mode" string, "value" float32 attributes; an
+//     opset-18 Pad with an axes input keeps its inputs.
 //   - Split: "split" []int64 attribute when given.
 //   - Resize (and Upsample, renamed Resize): "scales" []float32 and/or
 //     "sizes" []int64 (and "roi" []float32) attributes when constant, and an
@@ -71,8 +71,10 @@ func normaliseNode(g *layers.Graph, n *layers.Node, opset int64) error {
 			delete(n.Attrs, "paddings")
 		}
 		if len(n.Inputs) > 1 {
-			pads, value, axes := constInput(g, n, 1), constInput(g, n, 2), constInput(g, n, 3)
-			if pads == nil || (len(n.Inputs) > 2 && n.Inputs[2] != "" && value == nil) || (len(n.Inputs) > 3 && n.Inputs[3] != "" && axes == nil) {
+			pads, value := constInput(g, n, 1), constInput(g, n, 2)
+			// Opset-18 axes need the rank to expand the pads: the engine
+			// takes that form with its inputs as they are.
+			if pads == nil || (len(n.Inputs) > 2 && n.Inputs[2] != "" && value == nil) || (len(n.Inputs) > 3 && n.Inputs[3] != "") {
 				return nil
 			}
 			n.Attrs["pads"] = slices.Clone(pads.AsInt64())
@@ -81,9 +83,6 @@ func normaliseNode(g *layers.Graph, n *layers.Node, opset int64) error {
 					return fmt.Errorf("node %q (Pad): constant_value must be a scalar, got shape %v", n.Name, value.Shape)
 				}
 				n.Attrs["value"] = value.AsFloat32()[0]
-			}
-			if axes != nil {
-				n.Attrs["axes"] = slices.Clone(axes.AsInt64())
 			}
 			n.Inputs = n.Inputs[:1]
 		}

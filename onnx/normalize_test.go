@@ -275,3 +275,19 @@ func TestTrainingModeRejected(t *testing.T) {
 		t.Fatalf("inference-mode Dropout: %v %v", err, ops(g))
 	}
 }
+
+func TestPadAxesKeepsInputs(t *testing.T) {
+	g := single(t, 18, pnode("Pad", []string{"x", "pads", "", "axes"}, []string{"y"}),
+		intInit("pads", []int64{2}, 1, 2), intInit("axes", []int64{1}, -1))
+	n := g.Nodes[0]
+	if len(n.Inputs) != 4 {
+		t.Fatalf("Pad-18 with axes: %+v", n)
+	}
+	y := run(t, g, map[string]*layers.Tensor{"x": layers.New(1, 4, 6)})["y"]
+	if !slices.Equal(y.Shape, []int{1, 4, 9}) {
+		t.Fatalf("shape %v, want [1 4 9]", y.Shape)
+	}
+	if _, err := Encode(g); err == nil {
+		t.Error("Encode wrote an opset-18 Pad into an opset-17 file")
+	}
+}

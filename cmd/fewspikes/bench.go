@@ -108,7 +108,7 @@ func benchAction(c *cli.Context) error {
 	feed := map[string]*layers.Tensor{in.Name: x}
 	med, best, reps, err := timeRuns(prog, feed, c.Float64("seconds"))
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return badInputf("%s: %w", name, err) // the model cannot run: malformed
 	}
 	res.ANNMicros = med / float64(batch)
 	res.ANNBestMicros = best / float64(batch)

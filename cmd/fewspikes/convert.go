@@ -97,7 +97,7 @@ func convertCommand() *cli.Command {
 			start := time.Now()
 			cal, err := m.CalibrateSites(calib, opt)
 			if err != nil {
-				return err
+				return runError(lm, err)
 			}
 			conv, err := m.Convert(cal, steps[0], fitter, opt)
 			if err != nil {

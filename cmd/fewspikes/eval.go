@@ -260,7 +260,7 @@ func evalCommand() *cli.Command {
 			}
 			r, err := convert.Evaluate(m, x, calib, labels, opt)
 			if err != nil {
-				return err
+				return runError(lm, err)
 			}
 			if dir := c.String("report"); dir != "" {
 				if err := convert.WriteReport(dir, r); err != nil {
@@ -279,6 +279,16 @@ func evalCommand() *cli.Command {
 
 func fitOptions(c *cli.Context) convert.FitOptions {
 	return convert.FitOptions{Mode: c.String("fit"), Seed: c.Int64("seed"), SpikeBudget: c.Float64("spike-budget"), PerSite: c.Bool("fit-per-site")}
+}
+
+// runError names the model in an error from running it. A user's model
+// that loads but cannot run (an Expand to 2^40 elements, shapes that do
+// not fit) is malformed input: exit 2.
+func runError(lm *loadedModel, err error) error {
+	if lm.embedded {
+		return err
+	}
+	return badInputf("%s: %w", lm.name, err)
 }
 
 // newModel compiles the model; an unsupported operator is bad input.

@@ -80,7 +80,9 @@ func runAction(c *cli.Context) error {
 	start := time.Now()
 	y, err := runInChunks(prog, in, g.Outputs[0].Name, x, c.Int("batch"))
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		// A model that loads but cannot run on fitting data (an Expand to
+		// 2^40 elements) is malformed input.
+		return badInputf("%s: %w", path, err)
 	}
 	if err := npy.WriteFile(c.String("output"), y); err != nil {
 		return fmt.Errorf("run: writing --output: %w", err)

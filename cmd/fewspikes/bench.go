@@ -40,8 +40,9 @@ func benchCommand() *cli.Command {
 		Usage:     "time a model (and its spiking conversion) per sample at a batch size and thread count",
 		ArgsUsage: "[MODEL.onnx]",
 		Description: "Runs the model on --input (or random inputs of its input shape) after a warm-up and\n" +
-			"reports the median time per sample over repeated runs, for the ANN and, where the conversion\n" +
-			"package is available, for the FS spiking network. No MODEL: the embedded default model.",
+			"reports the median time per sample over repeated runs, for the ANN and for its\n" +
+			"converted few-spikes network (K = --steps, library parameters, calibrated on the same input).\n" +
+			"No MODEL: the embedded default model.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "input", Usage: "input batch (.npy or IDX); its first --batch samples are used"},
 			&cli.IntFlag{Name: "batch", Value: 1, Usage: "samples per run"},
@@ -71,6 +72,9 @@ func benchAction(c *cli.Context) error {
 	}
 	if k := c.Int("steps"); k < 1 || k > convert.MaxSteps {
 		return badInputf("bench: --steps %d out of range 1..%d", k, convert.MaxSteps)
+	}
+	if err := checkSteps(c.Int("steps")); err != nil {
+		return badInputf("bench: %w", err)
 	}
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
@@ -114,7 +118,7 @@ func benchAction(c *cli.Context) error {
 	res.ANNBestMicros = best / float64(batch)
 	res.ANNPerSecond = 1e6 / res.ANNMicros
 	res.Repetitions = reps
-	if snn, err := snnGraph(g, x, c.Int("steps"), threads); err != nil {
+	if snn, err := snnGraph(name, g, x, c.Int("steps"), threads, "library"); err != nil {
 		res.SNNNote = err.Error()
 	} else {
 		sprog, err := layers.Compile(snn, layers.Options{Threads: threads})

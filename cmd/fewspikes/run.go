@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fewspikes/fewspikes/convert"
 	"github.com/fewspikes/fewspikes/internal/dataset"
 	"github.com/fewspikes/fewspikes/internal/npy"
 	"github.com/fewspikes/fewspikes/layers"
@@ -69,7 +70,7 @@ func runAction(c *cli.Context) error {
 		return badInputf("run: --input %s: %w", c.String("input"), err)
 	}
 	if c.Bool("snn") {
-		if g, err = snnGraph(g, x, c.Int("steps"), c.Int("threads")); err != nil {
+		if g, err = snnGraph(path, g, x, c.Int("steps"), c.Int("threads"), "auto"); err != nil {
 			return err
 		}
 	}
@@ -89,6 +90,14 @@ func runAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "run: %d samples through %s in %.3f s; wrote %s %v to %s\n",
 		x.Shape[0], path, time.Since(start).Seconds(), g.Outputs[0].Name, y.Shape, c.String("output"))
+	return nil
+}
+
+// checkSteps checks an FS time-step count K given by --steps.
+func checkSteps(k int) error {
+	if k < 1 || k > convert.MaxSteps {
+		return fmt.Errorf("--steps %d out of range 1..%d", k, convert.MaxSteps)
+	}
 	return nil
 }
 
@@ -251,8 +260,30 @@ func sliceBatch(x *layers.Tensor, lo, hi int) *layers.Tensor {
 	return t
 }
 
-// snnGraph converts g into its few-spikes network with K steps, calibrated
-// on x, for `run --snn` and `bench`.
-func snnGraph(g *layers.Graph, x *layers.Tensor, steps, threads int) (*layers.Graph, error) {
-	return nil, fmt.Errorf("--snn: the conversion package is not available yet")
+// snnGraph converts g into its few-spikes network with K steps per site,
+// calibrated on x, for `run --snn` and `bench`. mode is the fit mode of
+// convert.FitOptions ("auto" fits where it beats the library; bench uses
+// "library", since the parameters do not change the work).
+func snnGraph(name string, g *layers.Graph, x *layers.Tensor, steps, threads int, mode string) (*layers.Graph, error) {
+	if err := checkSteps(steps); err != nil {
+		return nil, badInput(err)
+	}
+	m, err := convert.NewModel(name, g, threads)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	opt := convert.Options{Steps: []int{steps}, Fit: convert.FitOptions{Mode: mode}}
+	cal, err := m.CalibrateSites(x, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: calibration: %w", name, err)
+	}
+	fitter, err := convert.NewFitter(opt.Fit)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := m.Convert(cal, steps, fitter, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: conversion: %w", name, err)
+	}
+	return conv.SNN, nil
 }

@@ -38,12 +38,19 @@ func randShape(r *rand.Rand, rank int) []int {
 
 func TestTransposeRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for trial := 0; trial < 50; trial++ {
+	for trial := 0; trial < 52; trial++ {
 		rank := 1 + r.IntN(5)
 		x := engRand(r, randShape(r, rank)...)
 		perm := make([]int64, rank)
 		for i, p := range r.Perm(rank) {
 			perm[i] = int64(p)
+		}
+		if trial >= 50 { // large enough for the parallel path
+			x, perm = engRand(r, 8, 40, 30, 20), []int64{0, 2, 3, 1}
+			if trial == 51 {
+				perm = []int64{3, 1, 0, 2}
+			}
+			rank = 4
 		}
 		got := evalOp(t, "Transpose", Attrs{"perm": perm}, 1, x)[0]
 		for k, v := range got.F {

@@ -542,30 +542,40 @@ func transposeTensor(ec *execContext, x *Tensor, perm []int64) *Tensor {
 		step[i] = inStride[p]
 	}
 	out := ec.newLike(x, shape)
-	if x.DType == Int64 {
-		permCopy(x.I, shape, step, out.I)
-	} else {
-		permCopy(x.F, shape, step, out.F)
+	n := NumElements(shape)
+	if n == 0 {
+		return out
 	}
+	if r == 0 {
+		copy(out.F, x.F)
+		copy(out.I, x.I)
+		return out
+	}
+	rows := n / shape[r-1]
+	ec.par(rows, n, func(lo, hi int) {
+		if x.DType == Int64 {
+			permCopy(x.I, shape, step, out.I, lo, hi)
+		} else {
+			permCopy(x.F, shape, step, out.F, lo, hi)
+		}
+	})
 	return out
 }
 
-// permCopy writes dst in row-major order of shape, reading src with the
-// given per-dimension element strides.
-func permCopy[T any](src []T, shape, stride []int, dst []T) {
-	n := NumElements(shape)
-	if n == 0 {
-		return
-	}
+// permCopy writes rows [lo, hi) of dst (row-major in shape, a row being
+// the last dimension), reading src with the given per-dimension strides.
+func permCopy[T any](src []T, shape, stride []int, dst []T, lo, hi int) {
 	r := len(shape)
-	if r == 0 {
-		dst[0] = src[0]
-		return
-	}
 	L, is := shape[r-1], stride[r-1]
 	idx := make([]int, r-1)
 	off := 0
-	for o := 0; o < n/L; o++ {
+	rem := lo
+	for j := r - 2; j >= 0; j-- {
+		idx[j] = rem % shape[j]
+		rem /= shape[j]
+		off += idx[j] * stride[j]
+	}
+	for o := lo; o < hi; o++ {
 		row := dst[o*L : (o+1)*L]
 		if is == 1 {
 			copy(row, src[off:off+L])

@@ -34,10 +34,6 @@ var knownFailures = map[string]string{
 	"test_training_dropout_mask":            "training mode rejected (inference only)",
 	"test_training_dropout_zero_ratio":      "training mode rejected (inference only)",
 	"test_training_dropout_zero_ratio_mask": "training mode rejected (inference only)",
-	// Engine bug handed to the layers owner: 1-D Conv, input [1,4,1],
-	// kernel 5, pads 2+2 (output length 1) panics "slice bounds out of
-	// range [:-1]" in the Conv kernel.
-	"test_Conv1d_pad2size1": "layers Conv kernel panics on a length-1 output with a kernel wider than the input",
 }
 
 // carriedTypes are the element types the engine computes in without

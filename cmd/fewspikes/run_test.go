@@ -95,6 +95,9 @@ func TestBenchJSON(t *testing.T) {
 	if res["batch"].(float64) != 4 || res["threads"].(float64) != 1 || !(res["ann_us_per_sample"].(float64) > 0) {
 		t.Errorf("unexpected values: %v", res)
 	}
+	if snn, ok := res["snn_us_per_sample"].(float64); !ok || !(snn > 0) {
+		t.Errorf("snn_us_per_sample = %v, want a positive time", res["snn_us_per_sample"])
+	}
 	// A fixed-batch model at another batch size is bad input.
 	fixed := filepath.Join("..", "..", "testdata", "mlp.op9.fix.onnx")
 	if code := run([]string{"fewspikes", "bench", fixed, "--batch", "2"}, &stdout, &stderr); code != 2 {
@@ -103,3 +106,56 @@ func TestBenchJSON(t *testing.T) {
 }
 
 func npyTensor(n, k int) *layers.Tensor { return layers.New(n, k) }
+
+// TestRunSNN converts a PyTorch CNN with K = 16 and checks that the spiking
+// network's outputs have the ANN's shape and pick the same class for most
+// of the committed samples.
+func TestRunSNN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits FS parameters: slow")
+	}
+	model := filepath.Join("..", "..", "testdata", "cnn_bn_pool.op14.dyn.onnx")
+	input := filepath.Join("..", "..", "testdata", "cnn_bn_pool.input.npy")
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"fewspikes", "run", model, "--input", input, "--output", filepath.Join(dir, "ann.npy")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("ann: exit %d: %s", code, stderr.String())
+	}
+	if code := run([]string{"fewspikes", "run", model, "--input", input, "--output", filepath.Join(dir, "snn.npy"), "--snn", "--steps", "16"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("snn: exit %d: %s", code, stderr.String())
+	}
+	ann, err := npy.ReadFile(filepath.Join(dir, "ann.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snn, err := npy.ReadFile(filepath.Join(dir, "snn.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, s := ann.Tensor, snn.Tensor
+	if len(a.Shape) != 2 || len(s.Shape) != 2 || a.Shape[0] != s.Shape[0] || a.Shape[1] != s.Shape[1] {
+		t.Fatalf("shapes: ann %v, snn %v", a.Shape, s.Shape)
+	}
+	argmax := func(row []float32) int {
+		best := 0
+		for i, v := range row {
+			if v > row[best] {
+				best = i
+			}
+		}
+		return best
+	}
+	agree := 0
+	k := a.Shape[1]
+	for i := range a.Shape[0] {
+		if argmax(a.F[i*k:(i+1)*k]) == argmax(s.F[i*k:(i+1)*k]) {
+			agree++
+		}
+	}
+	if agree*3 < a.Shape[0]*2 {
+		t.Errorf("SNN agrees with the ANN on %d of %d samples", agree, a.Shape[0])
+	}
+	if code := run([]string{"fewspikes", "run", model, "--input", input, "--output", filepath.Join(dir, "x.npy"), "--snn", "--steps", "0"}, &stdout, &stderr); code != 2 {
+		t.Errorf("--steps 0: exit %d, want 2", code)
+	}
+}

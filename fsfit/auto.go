@@ -5,15 +5,32 @@ import (
 	"sort"
 )
 
-// Settings of the project's own method ("auto"), chosen by experiment on
-// Swish (see docs/fit-bench.md).
+// autoConfig are the settings of the project's own method ("auto").
+type autoConfig struct {
+	starts      int // population of starts
+	keep        int // best starts refined on more points
+	epochs      int // soft-continuation epochs per start
+	trainPoints int // points while screening starts
+	finalPoints int // points for the refinement
+	rounds      int // Adam+polish rounds in the refinement
+	// mutationWork sets the number of memetic iterations (see mutations).
+	mutationWork int
+}
+
+// defaultAuto was chosen by experiment on Swish (see docs/fit-bench.md).
+var defaultAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1, mutationWork: 1500}
+
+// mutations is the number of memetic iterations at K steps: their cost
+// grows about as K², so a fixed work budget keeps a K=16 fit near 2 s.
+func (c autoConfig) mutations(k int) int {
+	return max(2, min(40, c.mutationWork/(k*k)))
+}
+
+const autoMutationEpochs = 100 // Adam epochs after each mutation
+
 const (
-	autoStarts      = 16   // population of starts
-	autoKeep        = 2    // best starts refined on more points
-	autoEpochs      = 300  // soft-continuation epochs per start
-	autoTrainPoints = 500  // points while screening starts
-	autoFinalPoints = 3000 // points for the refinement
-	autoMaxSweeps   = 15   // block coordinate sweeps per polish
+	autoMaxSweeps   = 15    // block coordinate sweeps per polish
+	autoValidPoints = 20000 // points the final choice is made on
 )
 
 // betaStart is the greedy β-expansion of x - lo over [lo, hi]:
@@ -29,6 +46,81 @@ func (f *fitter) betaStart(beta float64) Params {
 		p.T[t] = f.lo + p.H[t]
 	}
 	return p
+}
+
+// kinks returns up to three inputs where |f”| has its largest local
+// maxima on the range: the places where a piecewise-linear view of f
+// bends (0 for relu, ±2.5 for hard_sigmoid, 0 for swish).
+func (f *fitter) kinks() []float64 {
+	const n = 400
+	xs := Linspace(f.lo, f.hi, n)
+	h := xs[1] - xs[0]
+	c := make([]float64, n)
+	for i := 1; i < n-1; i++ {
+		c[i] = math.Abs(f.act.F(xs[i-1]) - 2*f.act.F(xs[i]) + f.act.F(xs[i+1]))
+	}
+	type peak struct{ x, v float64 }
+	var peaks []peak
+	var top float64
+	for i := 1; i < n-1; i++ {
+		if c[i] > c[i-1] && c[i] >= c[i+1] {
+			// Refine the kink inside the cell pair by the centre of mass.
+			x := (xs[i-1]*c[i-1] + xs[i]*c[i] + xs[i+1]*c[i+1]) / (c[i-1] + c[i] + c[i+1])
+			peaks = append(peaks, peak{x, c[i]})
+			top = math.Max(top, c[i])
+		}
+	}
+	_ = h
+	sort.SliceStable(peaks, func(i, j int) bool { return peaks[i].v > peaks[j].v })
+	var ks []float64
+	for _, p := range peaks {
+		if p.v >= 0.1*top && len(ks) < 3 {
+			ks = append(ks, p.x)
+		}
+	}
+	return ks
+}
+
+// binaryOn is the binary expansion of x - a over [a, b] in the steps
+// from..k-1: h[t] = T[t] - a halving each step, as Stöckl & Maass's ReLU
+// rule (a = 0). Below a those steps stay silent.
+func binaryOn(p Params, from int, a, b float64) {
+	w := b - a
+	for t := from; t < len(p.H); t++ {
+		w /= 2
+		p.H[t], p.T[t] = w, a+w
+	}
+}
+
+// structuredStarts are constructive starts from the shape of f: a binary
+// expansion above each kink (exact for relu), and a clamp step (a spike
+// above the kink b that drives v far below every later threshold, so f is
+// constant there) followed by a binary expansion between kinks.
+func (f *fitter) structuredStarts() []Params {
+	var starts []Params
+	ks := f.kinks()
+	newP := func() Params {
+		return Params{H: make([]float64, f.k), T: make([]float64, f.k), D: make([]float64, f.k)}
+	}
+	for _, a := range ks {
+		p := newP()
+		binaryOn(p, 0, a, f.hi)
+		starts = append(starts, p)
+	}
+	if f.k >= 2 {
+		for _, a := range append([]float64{f.lo}, ks...) {
+			for _, b := range ks {
+				if b <= a {
+					continue
+				}
+				p := newP()
+				p.T[0], p.H[0] = b, 4*(f.hi-f.lo)
+				binaryOn(p, 1, a, b)
+				starts = append(starts, p)
+			}
+		}
+	}
+	return starts
 }
 
 // start returns the i-th start of the population: in turn the papers'
@@ -66,44 +158,95 @@ func (f *fitter) start(i int, unit float64) Params {
 // step to the hard one and a cosine learning-rate decay, then polished by
 // block coordinate search (each step's T and d exactly, h on a grid) on
 // the true loss. The best few are refined on more points.
-func (f *fitter) auto() Params {
-	e := autoEpochs
+func (f *fitter) auto(cfg autoConfig) Params {
+	e := cfg.epochs
 	if f.opt.Epochs > 0 {
 		e = f.opt.Epochs
 	}
 	// The papers' scale: [-8, 12] has unit 1.
 	unit := (f.hi - f.lo) / 20
-	f.plan(autoStarts*(e+e/2+autoMaxSweeps) + autoKeep*(e+autoMaxSweeps))
+	f.plan(cfg.starts*(e+e/2+autoMaxSweeps) + cfg.keep*cfg.rounds*(e+autoMaxSweeps) +
+		cfg.mutations(f.k)*(autoMutationEpochs+autoMaxSweeps))
 
 	type cand struct {
 		p    Params
 		loss float64
 	}
-	b := f.batch(autoTrainPoints)
+	b := f.batch(cfg.trainPoints)
 	s := newSearcher(b, f.hi-f.lo)
-	cands := make([]cand, 0, autoStarts)
-	for i := 0; i < autoStarts; i++ {
-		p := f.start(i, unit)
-		trainAdam(b, p, trainConfig{epochs: e, sched: schedule{0.03 * unit, 0.1},
-			width: 0.01 * unit, soft: unit, varPro: true, tick: f.tick})
-		l := trainAdam(b, p, trainConfig{epochs: e / 2, sched: schedule{0.01 * unit, 0.01},
-			width: unit, varPro: true, tick: f.tick})
-		l = f.polish(s, p, l)
-		cands = append(cands, cand{p, l})
+	var cands []cand
+	structured := f.structuredStarts()
+	for i := 0; i < cfg.starts; i++ {
+		var p Params
+		if i < len(structured) && i < cfg.starts/2 {
+			// Constructive starts compete as they are (for piecewise-linear
+			// f they are near exact, below the resolution of the screening
+			// points) and polished.
+			p = structured[i]
+			cands = append(cands, cand{p.Clone(), 0})
+			b.forward(p, false, 0)
+			f.polish(s, p, b.solveD(p))
+		} else {
+			p = f.start(i, unit)
+			trainAdam(b, p, trainConfig{epochs: e, sched: schedule{0.03 * unit, 0.1},
+				width: 0.01 * unit, soft: unit, varPro: true, tick: f.tick})
+			l := trainAdam(b, p, trainConfig{epochs: e / 2, sched: schedule{0.01 * unit, 0.01},
+				width: unit, varPro: true, tick: f.tick})
+			f.polish(s, p, l)
+		}
+		cands = append(cands, cand{p, 0})
+	}
+	// Rank on denser points: with few screening points a large K can fit
+	// them almost exactly and the ranking would be noise.
+	fb := f.batch(cfg.finalPoints)
+	fs := newSearcher(fb, f.hi-f.lo)
+	for i := range cands {
+		fb.forward(cands[i].p, false, 0)
+		cands[i].loss = fb.solveD(cands[i].p)
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].loss < cands[j].loss })
 
-	fb := f.batch(autoFinalPoints)
-	fs := newSearcher(fb, f.hi-f.lo)
+	// Refine the best few on the denser points, then evolve the
+	// population: a parent from the best three gets one to three steps
+	// re-drawn at random, is retrained briefly and polished, and replaces
+	// the worst member if it beats it (a memetic search: the block search
+	// does the local work, the mutations leave its local minima).
+	pop := cands[:min(cfg.keep, len(cands))]
+	for i := range pop {
+		p := pop[i].p
+		for r := 0; r < cfg.rounds; r++ {
+			l := trainAdam(fb, p, trainConfig{epochs: e, sched: schedule{0.01 * unit, 0.01},
+				width: unit, varPro: true, tick: f.tick})
+			pop[i].loss = f.polish(fs, p, l)
+		}
+	}
+	byLoss := func() { sort.SliceStable(pop, func(i, j int) bool { return pop[i].loss < pop[j].loss }) }
+	byLoss()
+	for it := 0; it < cfg.mutations(f.k); it++ {
+		q := pop[f.rng.IntN(min(3, len(pop)))].p.Clone()
+		for j, n := 0, 1+f.rng.IntN(3); j < n; j++ {
+			t := f.rng.IntN(f.k)
+			q.H[t] = 2 * unit * f.rng.NormFloat64()
+			q.T[t] = f.lo + (f.hi-f.lo)*f.rng.Float64()
+		}
+		l := trainAdam(fb, q, trainConfig{epochs: autoMutationEpochs, sched: schedule{0.01 * unit, 0.01},
+			width: unit, varPro: true, tick: f.tick})
+		l = f.polish(fs, q, l)
+		if worst := len(pop) - 1; l < pop[worst].loss {
+			pop[worst] = cand{q, l}
+			byLoss()
+		}
+	}
+
+	// Choose on denser validation points still, since the refinement can
+	// also overfit its points.
+	vb := f.batch(autoValidPoints)
 	var best Params
 	bestLoss := math.Inf(1)
-	for _, c := range cands[:min(autoKeep, len(cands))] {
-		p := c.p
-		l := trainAdam(fb, p, trainConfig{epochs: e, sched: schedule{0.01 * unit, 0.01},
-			width: unit, varPro: true, tick: f.tick})
-		l = f.polish(fs, p, l)
-		if l < bestLoss {
-			best, bestLoss = p, l
+	for _, c := range pop {
+		vb.forward(c.p, false, 0)
+		if l := vb.solveD(c.p); l < bestLoss {
+			best, bestLoss = c.p, l
 		}
 	}
 	return best

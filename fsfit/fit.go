@@ -83,13 +83,22 @@ func (h *Histogram) Validate() error {
 		if i > 0 && !(e > h.Edges[i-1]) {
 			return fmt.Errorf("histogram: edges not increasing at %d (%v <= %v)", i, e, h.Edges[i-1])
 		}
+		if i > 0 && math.IsInf(e-h.Edges[0], 0) {
+			return fmt.Errorf("histogram: edges %v .. %v span more than a float64 holds", h.Edges[0], e)
+		}
 	}
 	var total float64
 	for i, c := range h.Counts {
 		if !(c >= 0) || math.IsInf(c, 0) {
 			return fmt.Errorf("histogram: count %d = %v is not a finite non-negative number", i, c)
 		}
+		if d := c / (h.Edges[i+1] - h.Edges[i]); math.IsInf(d, 0) {
+			return fmt.Errorf("histogram: bin %d is too narrow for its count (density overflows)", i)
+		}
 		total += c
+	}
+	if math.IsInf(total, 0) {
+		return errors.New("histogram: counts sum to infinity")
 	}
 	if total == 0 {
 		return errors.New("histogram: all counts are zero")
@@ -101,7 +110,7 @@ func (h *Histogram) Validate() error {
 // count over bin width, zero outside the edges.
 func (h *Histogram) Density(x float64) float64 {
 	e := h.Edges
-	if x < e[0] || x > e[len(e)-1] {
+	if !(x >= e[0] && x <= e[len(e)-1]) { // also NaN
 		return 0
 	}
 	// Binary search for the bin containing x.
@@ -154,7 +163,7 @@ func Fit(act Activation, k int, opt Options) (*Result, error) {
 			lo, hi = opt.Weight.Edges[0], opt.Weight.Edges[len(opt.Weight.Edges)-1]
 		}
 	}
-	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < hi) {
+	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(hi-lo, 0) || !(lo < hi) {
 		return nil, fmt.Errorf("fsfit: range [%v, %v] is empty or not finite", lo, hi)
 	}
 	points := opt.Points
@@ -173,7 +182,7 @@ func Fit(act Activation, k int, opt Options) (*Result, error) {
 	var err error
 	switch opt.Init {
 	case InitAuto:
-		p = f.auto()
+		p = f.auto(defaultAuto)
 	case InitRandom:
 		p = f.random()
 	case InitTBPI:
@@ -285,6 +294,12 @@ const (
 	paperTrainPoints = 1000
 )
 
+// tbpiRestarts is how many random starts TBPI pre-trains, keeping the best
+// for the trend: the paper reports one run; a random start that misses the
+// negative half of Swish entirely is common, and restarts make the
+// procedure reach the paper's figures reliably.
+var tbpiRestarts = 3
+
 func (f *fitter) paperEpochs() int {
 	if f.opt.Epochs > 0 {
 		return f.opt.Epochs
@@ -313,10 +328,17 @@ func (f *fitter) random() Params {
 // parameter sequence by its least-squares trend over t = 1..K, train again.
 func (f *fitter) tbpi() Params {
 	e := f.paperEpochs()
-	f.plan(2 * e)
+	f.plan((tbpiRestarts + 1) * e)
 	b := f.batch(paperTrainPoints)
-	p := f.randomParams()
-	f.paperTrain(b, p, e)
+	var p Params
+	best := math.Inf(1)
+	for r := 0; r < tbpiRestarts; r++ {
+		q := f.randomParams()
+		f.paperTrain(b, q, e)
+		if l := b.forward(q, false, 0); l < best {
+			p, best = q, l
+		}
+	}
 	p = trendParams(p)
 	f.paperTrain(b, p, e)
 	return p

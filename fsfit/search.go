@@ -5,12 +5,13 @@ import (
 	"slices"
 )
 
-// searcher improves parameters by exact coordinate moves on the true
-// (hard-step) loss. For fixed h, d and the other thresholds, each input's
-// output depends on T[t] only through whether it spikes at step t, so the
-// loss as a function of T[t] is a step function whose global minimum is
-// found by sorting the inputs by their potential at step t. Resets are
-// searched over a grid. Every move is followed by the least-squares d.
+// searcher improves parameters by exact block moves on the true
+// (hard-step) loss. With the other steps fixed, each input's output
+// depends on T[t] only through whether it spikes at step t, so the loss as
+// a function of (T[t], d[t]) is minimised globally by sorting the inputs
+// by their potential at step t and scanning the splits. Resets are
+// searched over a grid. Every accepted move is followed by the
+// least-squares d.
 type searcher struct {
 	b      *batch
 	scale  float64 // input range width, for the h grid
@@ -56,136 +57,15 @@ func (s *searcher) prefix(p Params, t int) {
 	}
 }
 
-// searchT moves T[t] to the global minimiser of the loss with everything
-// else fixed. It returns the loss after re-solving d.
-func (s *searcher) searchT(p Params, t int) float64 {
-	b, k := s.b, s.b.k
-	s.prefix(p, t)
-	for i := range b.x {
-		v := b.v[i*k+t]
-		o0 := s.pre[i] + tail(p, v, t+1) - b.f[i]
-		o1 := s.pre[i] + p.D[t] + tail(p, v-p.H[t], t+1) - b.f[i]
-		s.e0[i] = b.w[i] * o0 * o0
-		s.e1[i] = b.w[i] * o1 * o1
-		s.keys[i] = keyed{v, int32(i)}
-	}
-	keys := s.keys
-	slices.SortFunc(keys, func(a, c keyed) int {
-		switch {
-		case a.v < c.v:
-			return -1
-		case a.v > c.v:
-			return 1
-		}
-		return 0
-	})
-	// Split after position j: keys[0..j] stay silent, the rest spike.
-	var all1 float64
-	for _, kv := range keys {
-		all1 += s.e1[kv.i]
-	}
-	best, bestJ := all1, -1
-	run := all1
-	for j, kv := range keys {
-		run += s.e0[kv.i] - s.e1[kv.i]
-		if j+1 < len(keys) && keys[j+1].v == kv.v {
-			continue // cannot separate equal potentials
-		}
-		if run < best-1e-15 {
-			best, bestJ = run, j
-		}
-	}
-	n := len(keys)
-	switch {
-	case bestJ < 0:
-		p.T[t] = keys[0].v - 0.5*s.scale/float64(n)
-	case bestJ == n-1:
-		p.T[t] = keys[n-1].v + 0.5*s.scale/float64(n)
-	default:
-		p.T[t] = (keys[bestJ].v + keys[bestJ+1].v) / 2
-	}
-	b.forward(p, false, 0)
-	return b.solveD(p)
-}
-
-// hSteps are the relative moves tried for a reset amount.
-var hSteps = []float64{-0.5, -0.25, -0.12, -0.06, -0.03, -0.015, -0.007, -0.003, 0.003, 0.007, 0.015, 0.03, 0.06, 0.12, 0.25, 0.5}
-
-// searchH tries a grid of values for h[t] around the current one, keeps
-// the best, and returns the loss after re-solving d.
-func (s *searcher) searchH(p Params, t int, cur float64) float64 {
-	b, k := s.b, s.b.k
-	s.prefix(p, t)
-	var spiking []int32
-	for i := range b.x {
-		if b.z[i*k+t] != 0 {
-			spiking = append(spiking, int32(i))
-		}
-	}
-	if len(spiking) == 0 {
-		return cur
-	}
-	loss := func(h float64) float64 {
-		var l float64
-		for _, i := range spiking {
-			o := s.pre[i] + p.D[t] + tail(p, b.v[int(i)*k+t]-h, t+1) - b.f[i]
-			l += b.w[i] * o * o
-		}
-		return l
-	}
-	h0 := p.H[t]
-	base := loss(h0)
-	best, bestH := base, h0
-	for _, st := range hSteps {
-		for _, h := range []float64{h0 + st*s.scale, h0 * (1 + st)} {
-			if l := loss(h); l < best-1e-15 {
-				best, bestH = l, h
-			}
-		}
-	}
-	if bestH == h0 {
-		return cur
-	}
-	p.H[t] = bestH
-	b.forward(p, false, 0)
-	return b.solveD(p)
-}
-
-// sweep runs one pass of searchT and searchH over all steps and returns the
-// final loss.
-func (s *searcher) sweep(p Params, cur float64) float64 {
-	for t := 0; t < s.b.k; t++ {
-		cur = s.searchT(p, t)
-		cur = s.searchH(p, t, cur)
-	}
-	return cur
-}
-
-// polish runs sweeps until the loss stops improving by a relative tol or
-// maxSweeps is reached.
-func (s *searcher) polish(p Params, maxSweeps int, tol float64) float64 {
-	s.b.forward(p, false, 0)
-	cur := s.b.solveD(p)
-	for i := 0; i < maxSweeps; i++ {
-		next := s.sweep(p, cur)
-		done := next > cur*(1-tol)
-		cur = next
-		if done || math.IsNaN(cur) {
-			break
-		}
-	}
-	return cur
-}
-
 // hCandidates returns the reset values tried for step t: moves around the
 // current value at several scales, plus values independent of it, so that a
 // step that has become useless can be re-purposed.
 func (s *searcher) hCandidates(h0 float64) []float64 {
 	c := []float64{h0, 0}
-	for _, st := range hSteps {
+	for _, st := range hBlockSteps {
 		c = append(c, h0+st*s.scale/4, h0*(1+st))
 	}
-	for j := 1; j <= 12; j++ {
+	for j := 1; j <= 6; j++ {
 		v := s.scale * math.Pow(2, -float64(j))
 		c = append(c, v, -v)
 	}
@@ -261,6 +141,11 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 		}
 	}
 	_ = all0
+	if bestLoss >= cur*(1-1e-9) {
+		// No block move beats the current parameters (whose d is the
+		// joint optimum): keep them and skip the re-solve.
+		return cur
+	}
 	p.H[t], p.D[t] = bestH, bestD
 	switch {
 	case bestJ < 0:
@@ -281,3 +166,7 @@ func (s *searcher) blockSweep(p Params, cur float64) float64 {
 	}
 	return cur
 }
+
+// hBlockSteps are the relative moves of hCandidates around the current
+// reset.
+var hBlockSteps = []float64{-0.5, -0.25, -0.12, -0.06, -0.03, -0.01, 0.01, 0.03, 0.06, 0.12, 0.25, 0.5}

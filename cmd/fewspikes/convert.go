@@ -126,11 +126,18 @@ func convertCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("encode sites.json: %w", err)
 			}
+			// If sites.json cannot be written, put back the snn.onnx that
+			// was there: no half of a result, and no good result lost.
+			prev, prevErr := os.ReadFile(sum.Output)
 			if err := atomicfile.WriteFile(sum.Output, data); err != nil {
 				return err
 			}
 			if err := atomicfile.WriteFile(sum.SitesFile, append(full, '\n')); err != nil {
-				os.Remove(sum.Output) // no half of a result
+				if prevErr == nil {
+					atomicfile.WriteFile(sum.Output, prev)
+				} else {
+					os.Remove(sum.Output)
+				}
 				return err
 			}
 			brief := sum

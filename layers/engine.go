@@ -177,21 +177,15 @@ func Compile(g *Graph, opt Options) (*Program, error) {
 			p.fsNodes = append(p.fsNodes, n)
 		}
 	}
+	for _, o := range g.Outputs {
+		p.outputs = append(p.outputs, outSlot{name: o.Name, slot: slotOf(o.Name)})
+	}
 	p.reads = make([]int, p.nslots)
 	p.pinned = make([]bool, p.nslots)
 	for _, st := range p.steps {
 		for _, s := range st.uniq {
 			p.reads[s]++
 		}
-	}
-	for _, o := range g.Outputs {
-		s := slotOf(o.Name)
-		p.outputs = append(p.outputs, outSlot{name: o.Name, slot: s})
-	}
-	// slotOf may have grown nslots only for names already validated; resize.
-	for len(p.reads) < p.nslots {
-		p.reads = append(p.reads, 0)
-		p.pinned = append(p.pinned, false)
 	}
 	for _, o := range p.outputs {
 		p.pinned[o.slot] = true
@@ -508,7 +502,7 @@ func (p *Program) SpikeStats() []SpikeStats {
 	out := make([]SpikeStats, 0, len(p.fsNodes))
 	for _, n := range p.fsNodes {
 		s := SpikeStats{Node: n.Name, Activation: n.Attrs.String("activation", "")}
-		if acc := p.stats[n.Name]; acc != nil {
+		if acc := p.stats[statsKey(n)]; acc != nil {
 			s.NeuronsPerSample, s.Elements, s.Spikes = acc.NeuronsPerSample, acc.Elements, acc.Spikes
 		}
 		out = append(out, s)
@@ -523,6 +517,10 @@ func (p *Program) ResetStats() {
 	p.stats = make(map[string]*SpikeStats)
 }
 
+// statsKey identifies a node in the spike maps: its address, because node
+// names need not be unique or present.
+func statsKey(n *Node) string { return fmt.Sprintf("%p", n) }
+
 // addSpikes records what an FS node did on one tensor.
 func (ec *execContext) addSpikes(n *Node, x *Tensor, spikes int64) {
 	if ec.spikes == nil {
@@ -532,12 +530,13 @@ func (ec *execContext) addSpikes(n *Node, x *Tensor, spikes int64) {
 	if len(x.Shape) > 0 {
 		perSample = int64(NumElements(x.Shape[1:]))
 	}
+	key := statsKey(n)
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
-	s := ec.spikes[n.Name]
+	s := ec.spikes[key]
 	if s == nil {
 		s = &SpikeStats{Node: n.Name, Activation: n.Attrs.String("activation", "")}
-		ec.spikes[n.Name] = s
+		ec.spikes[key] = s
 	}
 	s.NeuronsPerSample = perSample
 	s.Elements += int64(x.Len())

@@ -433,3 +433,28 @@ func TestBuffersAreRecycled(t *testing.T) {
 		t.Errorf("second run allocated %d bytes, want about one tensor (%d)", got, tensor)
 	}
 }
+
+func TestSpikeStatsForUnnamedFSNodes(t *testing.T) {
+	attrs := Attrs{"h": []float32{1}, "T": []float32{0}, "d": []float32{1}}
+	g := &Graph{
+		Inputs:  []ValueInfo{{Name: "x", DType: Float32}},
+		Outputs: []ValueInfo{{Name: "z"}},
+		Nodes: []*Node{
+			{Op: "FS", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: attrs},
+			{Op: "Neg", Inputs: []string{"y"}, Outputs: []string{"ny"}},
+			{Op: "FS", Inputs: []string{"ny"}, Outputs: []string{"z"}, Attrs: attrs},
+		},
+	}
+	p, err := Compile(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(map[string]*Tensor{"x": f32(dims(2, 2), 1, 2, -1, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	st := p.SpikeStats()
+	// First FS: 3 of 4 inputs above 0. Second sees -1, -1, 0, -1: none.
+	if len(st) != 2 || st[0].Spikes != 3 || st[1].Spikes != 0 || st[0].Elements != 4 || st[1].Elements != 4 || st[0].NeuronsPerSample != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -294,6 +294,7 @@ func expectBadInput(t *testing.T, args []string, want ...string) string {
 			t.Errorf("stderr does not name %q: %s", w, strings.TrimSpace(msg))
 		}
 	}
+	t.Logf("exit %d: %s", code, strings.TrimSpace(msg)) // for docs/bad-input.md (go test -v)
 	return strings.TrimSpace(msg)
 }
 

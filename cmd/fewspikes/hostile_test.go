@@ -355,6 +355,9 @@ func TestHostileData(t *testing.T) {
 		"nan.npy":        npy.Encode(nan),
 		"inf.npy":        npy.Encode(inf),
 		"short.npy":      npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 784), }\n", floatRaw(784)),
+		// IDX ubyte [5 28 28] holding two bytes, and a gzip stream cut short.
+		"trunc.idx":  {0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2},
+		"cut.idx.gz": {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0x62, 0x60},
 	}
 	for name, b := range files {
 		writeFile(t, filepath.Join(dir, name), b)
@@ -369,6 +372,8 @@ func TestHostileData(t *testing.T) {
 		{"shape that does not fit the model input", "wrongshape.npy", []string{"784", "5 values"}},
 		{"NaN value", "nan.npy", []string{"NaN", "791"}},
 		{"-Inf value", "inf.npy", []string{"-Inf", "3"}},
+		{"truncated IDX", "trunc.idx", []string{"truncated", "3920"}},
+		{"gzip stream cut short", "cut.idx.gz", []string{"gzip"}},
 	}
 	for _, c := range cases {
 		p := filepath.Join(dir, c.file)
@@ -388,6 +393,23 @@ func TestHostileData(t *testing.T) {
 			})
 		}
 	}
+	t.Run("run/model file missing", func(t *testing.T) {
+		o := newOutputs(t)
+		m := filepath.Join(o.dir, "absent.onnx")
+		expectBadInput(t, []string{"run", m, "--input", filepath.Join(dir, "nan.npy"), "--output", o.npyOut}, m, "no such file")
+		o.check(t)
+	})
+	t.Run("eval/model is a directory", func(t *testing.T) {
+		o := newOutputs(t)
+		expectBadInput(t, []string{"eval", o.snnDir, "--report", o.report}, o.snnDir, "directory")
+		o.check(t)
+	})
+	t.Run("eval/data file missing", func(t *testing.T) {
+		o := newOutputs(t)
+		x := filepath.Join(o.dir, "absent.npy")
+		expectBadInput(t, []string{"eval", model, "--data", x, "--report", o.report}, x, "no such file")
+		o.check(t)
+	})
 	t.Run("eval/label count mismatch", func(t *testing.T) {
 		o := newOutputs(t)
 		x := writeFile(t, filepath.Join(o.dir, "x.npy"), npy.Encode(layers.New(6, 784)))

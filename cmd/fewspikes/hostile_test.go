@@ -289,6 +289,9 @@ func expectBadInput(t *testing.T, args []string, want ...string) string {
 	if lines := strings.Count(strings.TrimRight(msg, "\n"), "\n") + 1; lines != 1 || msg == "" || !strings.HasSuffix(msg, "\n") {
 		t.Errorf("want exactly one line on stderr, got %d: %q", lines, msg)
 	}
+	if stdout.Len() != 0 {
+		t.Errorf("a refused command wrote to stdout (scripts read --json there): %q", stdout.String())
+	}
 	for _, w := range want {
 		if !strings.Contains(msg, w) {
 			t.Errorf("stderr does not name %q: %s", w, strings.TrimSpace(msg))
@@ -313,11 +316,11 @@ func TestHostileModels(t *testing.T) {
 	x := writeFile(t, filepath.Join(t.TempDir(), "x4.npy"), npy.Encode(layers.FromFloat32([]float32{0.1, -0.2, 0.3, 0.4, 0.5, 0.6, -0.7, 0.8}, 2, 4)))
 	for _, hm := range hostileModels() {
 		commands := map[string]func(m string, o outputs) []string{
-			"inspect": func(m string, o outputs) []string { return []string{"inspect", m} },
+			"inspect": func(m string, o outputs) []string { return []string{"inspect", m, "--json"} },
 			"run":     func(m string, o outputs) []string { return []string{"run", m, "--input", x, "--output", o.npyOut} },
-			"convert": func(m string, o outputs) []string { return []string{"convert", m, "--out", o.snnDir} },
-			"eval":    func(m string, o outputs) []string { return []string{"eval", m, "--data", x, "--report", o.report} },
-			"bench":   func(m string, o outputs) []string { return []string{"bench", m, "--input", x} },
+			"convert": func(m string, o outputs) []string { return []string{"convert", m, "--out", o.snnDir, "--json"} },
+			"eval":    func(m string, o outputs) []string { return []string{"eval", m, "--data", x, "--report", o.report, "--json"} },
+			"bench":   func(m string, o outputs) []string { return []string{"bench", m, "--input", x, "--json"} },
 		}
 		for _, cmd := range []string{"inspect", "run", "convert", "eval", "bench"} {
 			t.Run(cmd+"/"+hm.class, func(t *testing.T) {

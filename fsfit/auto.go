@@ -48,13 +48,13 @@ func (f *fitter) betaStart(beta float64) Params {
 	return p
 }
 
-// kinks returns up to three inputs where |f”| has its largest local
-// maxima on the range: the places where a piecewise-linear view of f
-// bends (0 for relu, ±2.5 for hard_sigmoid, 0 for swish).
+// kinks returns up to three inputs where the second difference of f has
+// its largest local maxima in magnitude on the range: the places where a
+// piecewise-linear view of f bends (0 for relu, ±2.5 for hard_sigmoid, 0
+// for swish).
 func (f *fitter) kinks() []float64 {
 	const n = 400
 	xs := Linspace(f.lo, f.hi, n)
-	h := xs[1] - xs[0]
 	c := make([]float64, n)
 	for i := 1; i < n-1; i++ {
 		c[i] = math.Abs(f.act.F(xs[i-1]) - 2*f.act.F(xs[i]) + f.act.F(xs[i+1]))
@@ -70,7 +70,6 @@ func (f *fitter) kinks() []float64 {
 			top = math.Max(top, c[i])
 		}
 	}
-	_ = h
 	sort.SliceStable(peaks, func(i, j int) bool { return peaks[i].v > peaks[j].v })
 	var ks []float64
 	for _, p := range peaks {

@@ -66,6 +66,7 @@ type fitJSON struct {
 	MaxAbsError    float64    `json:"max_abs_error"`
 	SpikesPerInput float64    `json:"spikes_per_input"`
 	Seconds        float64    `json:"seconds"`
+	CPUSeconds     float64    `json:"cpu_seconds"`
 	H              []float64  `json:"h"`
 	T              []float64  `json:"T"`
 	D              []float64  `json:"d"`
@@ -191,7 +192,7 @@ func fitAction(c *cli.Context) error {
 	out := fitJSON{Activation: ff.act.Name, Alpha: ff.act.Alpha, Beta: ff.act.Beta, Steps: ff.k,
 		Init: res.Init, Range: [2]float64{res.Lo, res.Hi}, Points: res.Points, Seed: opt.Seed,
 		MSE: res.MSE, MaxAbsError: res.MaxAbsError, SpikesPerInput: res.SpikesPerInput,
-		Seconds: res.Seconds, H: res.H, T: res.T, D: res.D}
+		Seconds: res.Seconds, CPUSeconds: res.CPUSeconds, H: res.H, T: res.T, D: res.D}
 	if ff.out != "" {
 		data, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
@@ -211,7 +212,7 @@ func fitAction(c *cli.Context) error {
 		return enc.Encode(out)
 	}
 	fmt.Fprintf(stdout, "%s K=%d init=%s range [%g, %g], %d points\n", ff.act.Name, ff.k, res.Init, res.Lo, res.Hi, res.Points)
-	fmt.Fprintf(stdout, "mse %.4e  max_abs_error %.4f  spikes/input %.3f  %.2fs\n", res.MSE, res.MaxAbsError, res.SpikesPerInput, res.Seconds)
+	fmt.Fprintf(stdout, "mse %.4e  max_abs_error %.4f  spikes/input %.3f  %.2fs (%.2fs CPU)\n", res.MSE, res.MaxAbsError, res.SpikesPerInput, res.Seconds, res.CPUSeconds)
 	fmt.Fprintf(stdout, "%4s %12s %12s %12s\n", "t", "h", "T", "d")
 	for t := range res.H {
 		fmt.Fprintf(stdout, "%4d %12.6f %12.6f %12.6f\n", t, res.H[t], res.T[t], res.D[t])
@@ -316,8 +317,8 @@ func fitBench(stdout, stderr io.Writer, ff fitFlags) error {
 	if !ff.json {
 		fmt.Fprintf(stdout, "%s on [%g, %g], errors on %d evenly spaced points; seconds are wall time of one fit on this machine.\n\n",
 			ff.act.Name, ff.opt.Lo, ff.opt.Hi, ff.opt.Points)
-		fmt.Fprintln(stdout, "| K | init | MSE | max abs error | spikes/input | seconds |")
-		fmt.Fprintln(stdout, "|---|------|-----|---------------|--------------|---------|")
+		fmt.Fprintln(stdout, "| K | init | MSE | max abs error | spikes/input | seconds (wall) | CPU seconds |")
+		fmt.Fprintln(stdout, "|---|------|-----|---------------|--------------|----------------|-------------|")
 	}
 	for _, k := range []int{4, 8, 12, 16} {
 		for _, init := range []string{fsfit.InitRandom, fsfit.InitStockl, fsfit.InitTBPI, fsfit.InitAuto} {
@@ -339,7 +340,7 @@ func fitBench(stdout, stderr io.Writer, ff fitFlags) error {
 			if ff.json {
 				continue
 			}
-			fmt.Fprintf(stdout, "| %d | %s | %.3e | %.4f | %.2f | %.2f |\n", k, init, res.MSE, res.MaxAbsError, res.SpikesPerInput, res.Seconds)
+			fmt.Fprintf(stdout, "| %d | %s | %.3e | %.4f | %.2f | %.2f | %.2f |\n", k, init, res.MSE, res.MaxAbsError, res.SpikesPerInput, res.Seconds, res.CPUSeconds)
 		}
 	}
 	if !ff.json {
@@ -352,6 +353,7 @@ func fitBench(stdout, stderr io.Writer, ff fitFlags) error {
 		MaxAbsError    float64 `json:"max_abs_error"`
 		SpikesPerInput float64 `json:"spikes_per_input"`
 		Seconds        float64 `json:"seconds"`
+		CPUSeconds     float64 `json:"cpu_seconds"`
 	}
 	out := struct {
 		Activation string     `json:"activation"`
@@ -360,7 +362,7 @@ func fitBench(stdout, stderr io.Writer, ff fitFlags) error {
 		Rows       []jrow     `json:"rows"`
 	}{Activation: ff.act.Name, Range: [2]float64{ff.opt.Lo, ff.opt.Hi}, Points: ff.opt.Points}
 	for _, r := range rows {
-		out.Rows = append(out.Rows, jrow{r.K, r.Init, r.Res.MSE, r.Res.MaxAbsError, r.Res.SpikesPerInput, r.Res.Seconds})
+		out.Rows = append(out.Rows, jrow{r.K, r.Init, r.Res.MSE, r.Res.MaxAbsError, r.Res.SpikesPerInput, r.Res.Seconds, r.Res.CPUSeconds})
 	}
 	return json.NewEncoder(stdout).Encode(out)
 }

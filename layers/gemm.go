@@ -18,6 +18,10 @@ const (
 	// Below this many multiply-adds a product runs on one goroutine:
 	// starting goroutines would cost more than it saves.
 	gemmParallelMin = 1 << 15
+
+	// gemmNTMaxElements bounds (m+n)·k for the unpacked A·Bᵀ path: both
+	// operands (up to 1 MiB) stay in L2.
+	gemmNTMaxElements = 1 << 18
 )
 
 // sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
@@ -75,6 +79,12 @@ func sgemmBuf(ec *execContext, buf *gemmBuffers, transA, transB bool, m, n, k in
 	}
 	if m == 1 || n == 1 {
 		gemv(ec, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	// A·Bᵀ with both operands small enough to stay in L2 while every tile
+	// streams through them: dot products beat packing.
+	if hasDotKernelArch && hasAVX2FMA && !transA && transB && k >= 16 && (m+n)*k <= gemmNTMaxElements {
+		gemmNT(ec, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	stripsM := (m + gemmMR - 1) / gemmMR

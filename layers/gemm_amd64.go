@@ -72,3 +72,27 @@ func axpy(alpha float32, x, y []float32) {
 	}
 	axpyGo(alpha, x, y)
 }
+
+//go:noescape
+func dotKernel4x3AVX2(k8 int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+// hasDotKernel reports whether dotKernel4x3 runs in assembly; without it
+// the packed GEMM is faster than Go dot products.
+const hasDotKernelArch = true
+
+// dotKernel4x3 sets out[r*3+c] to the dot product of row r of a (stride
+// lda) with row c of b (stride ldb) over k elements, for r < 4, c < 3.
+func dotKernel4x3(k int, a []float32, lda int, b []float32, ldb int, out *[12]float32) {
+	_ = a[3*lda+k-1]
+	_ = b[2*ldb+k-1]
+	k8 := k / 8
+	dotKernel4x3AVX2(k8, &a[0], lda, &b[0], ldb, &out[0])
+	for kk := k8 * 8; kk < k; kk++ {
+		for r := range 4 {
+			av := a[r*lda+kk]
+			for c := range 3 {
+				out[r*3+c] += av * b[c*ldb+kk]
+			}
+		}
+	}
+}

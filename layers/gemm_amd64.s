@@ -196,3 +196,84 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL AX, eax+0(FP)
 	MOVL DX, edx+4(FP)
 	RET
+
+// func dotKernel4x3AVX2(k8 int, a *float32, lda int, b *float32, ldb int, out *float32)
+// out[r*3+c] = sum over kk < 8*k8 of a[r*lda+kk] * b[c*ldb+kk], r < 4, c < 3:
+// twelve dot products of rows of A with rows of B, for C = A·Bᵀ without
+// packing (both operands are read along their contiguous rows).
+TEXT ·dotKernel4x3AVX2(SB), NOSPLIT, $0-48
+	MOVQ   k8+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   lda+16(FP), R8
+	SHLQ   $2, R8
+	MOVQ   b+24(FP), DI
+	MOVQ   ldb+32(FP), R9
+	SHLQ   $2, R9
+	MOVQ   out+40(FP), DX
+	LEAQ   (SI)(R8*1), R10
+	LEAQ   (R10)(R8*1), R11
+	LEAQ   (R11)(R8*1), R12
+	LEAQ   (DI)(R9*1), R13
+	LEAQ   (R13)(R9*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ   AX, AX
+	TESTQ  CX, CX
+	JE     ntreduce
+
+ntloop:
+	VMOVUPS     (DI)(AX*1), Y12
+	VMOVUPS     (R13)(AX*1), Y13
+	VMOVUPS     (BX)(AX*1), Y14
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (R10)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (R11)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (R12)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $32, AX
+	DECQ        CX
+	JNZ         ntloop
+
+ntreduce:
+#define HSUM(Y, X, OFF) \
+	VEXTRACTF128 $1, Y, X15; \
+	VADDPS       X15, X, X; \
+	VHADDPS      X, X, X; \
+	VHADDPS      X, X, X; \
+	VMOVSS       X, OFF(DX)
+
+	HSUM(Y0, X0, 0)
+	HSUM(Y1, X1, 4)
+	HSUM(Y2, X2, 8)
+	HSUM(Y3, X3, 12)
+	HSUM(Y4, X4, 16)
+	HSUM(Y5, X5, 20)
+	HSUM(Y6, X6, 24)
+	HSUM(Y7, X7, 28)
+	HSUM(Y8, X8, 32)
+	HSUM(Y9, X9, 36)
+	HSUM(Y10, X10, 40)
+	HSUM(Y11, X11, 44)
+	VZEROUPPER
+	RET

@@ -9,3 +9,13 @@ func kernel4x16(kc int, a, b, c []float32, ldc int) { kernel4x16Go(kc, a, b, c, 
 func dot(x, y []float32) float32 { return dotGo(x, y) }
 
 func axpy(alpha float32, x, y []float32) { axpyGo(alpha, x, y) }
+
+const hasDotKernelArch = false
+
+func dotKernel4x3(k int, a []float32, lda int, b []float32, ldb int, out *[12]float32) {
+	for r := range 4 {
+		for c := range 3 {
+			out[r*3+c] = dotGo(a[r*lda:r*lda+k], b[c*ldb:c*ldb+k])
+		}
+	}
+}

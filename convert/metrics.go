@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"encoding/json"
 	"math"
 
 	"github.com/fewspikes/fewspikes/layers"
@@ -14,6 +15,18 @@ type Fidelity struct {
 	PSNR float64 `json:"psnr_db"`
 	// Cosine similarity of the flattened outputs.
 	Cosine float64 `json:"cosine_similarity"`
+}
+
+// MarshalJSON writes values that are not finite as null (the PSNR of
+// identical outputs is +Inf): encoding/json refuses them, which failed
+// every report of a model whose SNN equals its ANN.
+func (f Fidelity) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		MSE         Float `json:"mse"`
+		MaxAbsError Float `json:"max_abs_error"`
+		PSNR        Float `json:"psnr_db"`
+		Cosine      Float `json:"cosine_similarity"`
+	}{Float(f.MSE), Float(f.MaxAbsError), Float(f.PSNR), Float(f.Cosine)})
 }
 
 // CompareOutputs computes the fidelity of snn against ann (same shapes).

@@ -38,12 +38,14 @@ func (r *Report) Brief() *Report {
 // WriteReport writes report.md, report.json, sites.csv and PNG plots to
 // dir (created if needed). Every file is written atomically.
 func WriteReport(dir string, r *Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
+	// Encode before creating dir: a report that cannot be written must
+	// not leave an empty folder behind.
 	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: encode JSON: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n')); err != nil {
 		return err

@@ -194,8 +194,27 @@ func hostileModels() []hostileModel {
 		onnxNode("FancyOp", "fancy_node", []string{"h"}, []string{"f"}),
 		onnxNode("OtherOp", "other_node", []string{"f"}, []string{"z"}),
 	}, []pb{goodW(), onnxTensor("B", []int64{3}, floatRaw(3))}, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("z", -1, 3)}))
+	typedInit := func(name string, dtype uint64, dims []int64, raw []byte) pb {
+		var t pb
+		for _, d := range dims {
+			t = t.varint(1, uint64(d))
+		}
+		return t.varint(2, dtype).str(8, name).bytes(9, raw)
+	}
+	twoProducers := onnxModel(13, onnxGraph([]pb{
+		onnxNode("Relu", "first", []string{"x"}, []string{"y"}),
+		onnxNode("Neg", "second", []string{"x"}, []string{"y"}),
+	}, nil, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y", -1, 4)}))
+	unproduced := onnxModel(13, onnxGraph([]pb{
+		onnxNode("Relu", "act", []string{"x"}, []string{"h"}),
+	}, nil, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y_missing", -1, 4)}))
 	return []hostileModel{
 		{"empty file", "empty.onnx", lit(nil), []string{"empty"}},
+		{"initializer of string type", "stringinit.onnx", lit(gemmReLU(13, nil, typedInit("W", 8, []int64{3, 4}, []byte("abc")))), []string{"W"}},
+		{"initializer of unknown type 999", "type999.onnx", lit(gemmReLU(13, nil, typedInit("W", 999, []int64{3, 4}, floatRaw(12)))), []string{"W", "999"}},
+		{"initializer with a negative dimension", "negdim.onnx", lit(gemmReLU(13, nil, onnxTensor("W", []int64{-3, 4}, floatRaw(12)))), []string{"W", "-3"}},
+		{"two nodes produce one value", "twoproducers.onnx", lit(twoProducers), []string{"\"y\""}},
+		{"graph output nothing produces", "unproduced.onnx", lit(unproduced), []string{"y_missing"}},
 		{"random bytes", "random.onnx", lit(rnd), nil},
 		{"truncated protobuf", "truncated.onnx", func(t *testing.T, _ string) []byte {
 			b, err := os.ReadFile(repoFile(t, "testdata/mlp.op13.dyn.onnx"))
@@ -319,8 +338,10 @@ func TestHostileModels(t *testing.T) {
 			"inspect": func(m string, o outputs) []string { return []string{"inspect", m, "--json"} },
 			"run":     func(m string, o outputs) []string { return []string{"run", m, "--input", x, "--output", o.npyOut} },
 			"convert": func(m string, o outputs) []string { return []string{"convert", m, "--out", o.snnDir, "--json"} },
-			"eval":    func(m string, o outputs) []string { return []string{"eval", m, "--data", x, "--report", o.report, "--json"} },
-			"bench":   func(m string, o outputs) []string { return []string{"bench", m, "--input", x, "--json"} },
+			"eval": func(m string, o outputs) []string {
+				return []string{"eval", m, "--data", x, "--report", o.report, "--json"}
+			},
+			"bench": func(m string, o outputs) []string { return []string{"bench", m, "--input", x, "--json"} },
 		}
 		for _, cmd := range []string{"inspect", "run", "convert", "eval", "bench"} {
 			t.Run(cmd+"/"+hm.class, func(t *testing.T) {

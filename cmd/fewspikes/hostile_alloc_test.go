@@ -36,6 +36,11 @@ func TestHugeDeclaredShapes(t *testing.T) {
 	expand := writeFile(t, filepath.Join(dir, "expand.onnx"), onnxModel(13, onnxGraph(
 		[]pb{onnxNode("Expand", "grow", []string{"x", "s"}, []string{"e"}), relu("e", "y")},
 		[]pb{shapeInit}, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y")})))
+	// Dimensions whose product overflows int64 to 0, fed empty samples
+	// (0 values each, which the overflowed count "matches").
+	overflow := writeFile(t, filepath.Join(dir, "overflow.onnx"), onnxModel(13, onnxGraph(
+		[]pb{relu("x", "y")}, nil, []pb{onnxValue("x", -1, 1<<31, 1<<31, 4)}, []pb{onnxValue("y")})))
+	empty := writeFile(t, filepath.Join(dir, "empty.npy"), npy.Encode(layers.New(2, 0)))
 	x4 := writeFile(t, filepath.Join(dir, "x4.npy"), npy.Encode(layers.FromFloat32([]float32{1, 2, 3, 4}, 1, 4)))
 	small := writeFile(t, filepath.Join(dir, "x.npy"), npy.Encode(layers.New(1, 16)))
 	for _, c := range []struct {
@@ -52,6 +57,9 @@ func TestHugeDeclaredShapes(t *testing.T) {
 		{"run expand to 2^40", []string{"run", expand, "--input", x4, "--output", filepath.Join(dir, "y.npy")}, []string{expand, "grow"}},
 		{"eval expand to 2^40", []string{"eval", expand, "--data", x4}, []string{expand, "grow"}},
 		{"convert expand to 2^40", []string{"convert", expand, "--calib", x4, "--out", filepath.Join(dir, "snn")}, []string{expand, "grow"}},
+		{"run overflowing dims, empty samples", []string{"run", overflow, "--input", empty, "--output", filepath.Join(dir, "y.npy")}, []string{overflow, "act"}},
+		{"eval overflowing dims, empty samples", []string{"eval", overflow, "--data", empty}, []string{overflow, "act"}},
+		{"inspect overflowing dims", []string{"inspect", overflow}, []string{overflow, "too large"}},
 		{"fit huge --points", []string{"fit", "--act", "swish", "--steps", "4", "--points", "1099511627776"}, []string{"--points"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -238,7 +238,7 @@ func kFS(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	out := ec.newFloat(x.Shape)
 	var total atomic.Int64
 	ec.par(len(x.F), len(x.F)*len(h), func(lo, hi int) {
-		total.Add(fsBlock(h, th, d, x.F[lo:hi], out.F[lo:hi]))
+		total.Add(fsRun(h, th, d, x.F[lo:hi], out.F[lo:hi]))
 	})
 	ec.addSpikes(n, x, total.Load())
 	return []*Tensor{out}, nil

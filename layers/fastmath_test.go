@@ -2,6 +2,7 @@ package layers
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -85,4 +86,45 @@ func gelu64(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
 func geluTanh64(x float64) float64 {
 	const c = 0.7978845608028654 // sqrt(2/pi)
 	return 0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x)))
+}
+
+// TestFSRunBitIdentical drives fsRun (AVX2 where available) with special
+// values, negative weights, several K and lengths that leave tails, and
+// requires bit-identical outputs and exact spike counts against FSForward.
+func TestFSRunBitIdentical(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	inf := float32(math.Inf(1))
+	special := []float32{float32(math.NaN()), inf, -inf, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e30}
+	for _, k := range []int{1, 3, 8, 16} {
+		p := FSParams{H: make([]float32, k), T: make([]float32, k), D: make([]float32, k)}
+		for i := 0; i < k; i++ {
+			p.H[i] = float32(r.NormFloat64())
+			p.T[i] = float32(r.NormFloat64())
+			p.D[i] = float32(r.NormFloat64())
+		}
+		p.T[0] = 0 // a zero threshold meets the signed zeros
+		for _, n := range []int{0, 5, 31, 32, 33, 64, 100, 1000} {
+			src := make([]float32, n)
+			for i := range src {
+				if r.IntN(4) == 0 {
+					src[i] = special[r.IntN(len(special))]
+				} else {
+					src[i] = float32(r.NormFloat64() * 3)
+				}
+			}
+			dst := make([]float32, n)
+			spikes := fsRun(p.H, p.T, p.D, src, dst)
+			var want int64
+			for i, x := range src {
+				o, s := FSForward(p, x)
+				want += int64(s)
+				if math.Float32bits(dst[i]) != math.Float32bits(o) {
+					t.Fatalf("K=%d n=%d element %d (x=%v): %v, FSForward %v", k, n, i, x, dst[i], o)
+				}
+			}
+			if spikes != want {
+				t.Fatalf("K=%d n=%d: %d spikes, FSForward %d", k, n, spikes, want)
+			}
+		}
+	}
 }

@@ -113,37 +113,62 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 }
 
 // depthwise2D convolves one channel plane x with its kernel k, adding into
-// out (which holds the bias).
+// out (which holds the bias). Each output pixel is summed in a register:
+// planes of depthwise layers are small (7×7, 14×14), so row-wise vector
+// updates would pay their call overhead for a handful of elements.
 func depthwise2D(w *window, x, k, out []float32) {
 	ih, iw := w.in[0], w.in[1]
 	oh, ow := w.out[0], w.out[1]
-	sh, sw := w.stride[0], w.stride[1]
-	for ky := range w.kernel[0] {
-		for kx := range w.kernel[1] {
-			wv := k[ky*w.kernel[1]+kx]
-			if wv == 0 {
+	kh, kw := w.kernel[0], w.kernel[1]
+	sy, sx := w.stride[0], w.stride[1]
+	dy, dx := w.dil[0], w.dil[1]
+	py, px := w.padBegin[0], w.padBegin[1]
+	// Offsets of the kernel taps relative to the window's top-left pixel.
+	offs := make([]int, kh*kw)
+	for ky := range kh {
+		for kx := range kw {
+			offs[ky*kw+kx] = ky*dy*iw + kx*dx
+		}
+	}
+	k = k[:len(offs)]
+	// Output columns whose window lies inside the input horizontally.
+	xlo, xhi := validRange(-px, sx, iw-(kw-1)*dx, ow)
+	for oy := range oh {
+		iy0 := oy*sy - py
+		rowInside := iy0 >= 0 && iy0+(kh-1)*dy < ih
+		dst := out[oy*ow : (oy+1)*ow]
+		for ox := range dst {
+			ix0 := ox*sx - px
+			if rowInside && ox >= xlo && ox < xhi {
+				base := iy0*iw + ix0
+				win := x[base : base+offs[len(offs)-1]+1]
+				var s float32
+				if len(offs) == 9 {
+					s = k[0]*win[offs[0]] + k[1]*win[offs[1]] + k[2]*win[offs[2]] +
+						k[3]*win[offs[3]] + k[4]*win[offs[4]] + k[5]*win[offs[5]] +
+						k[6]*win[offs[6]] + k[7]*win[offs[7]] + k[8]*win[offs[8]]
+				} else {
+					for t, o := range offs {
+						s += k[t] * win[o]
+					}
+				}
+				dst[ox] += s
 				continue
 			}
-			off := kx*w.dil[1] - w.padBegin[1]
-			lo, hi := validRange(off, sw, iw, ow)
-			if lo >= hi {
-				continue
-			}
-			for oy := range oh {
-				iy := oy*sh + ky*w.dil[0] - w.padBegin[0]
+			var s float32
+			for ky := range kh {
+				iy := iy0 + ky*dy
 				if iy < 0 || iy >= ih {
 					continue
 				}
-				src := x[iy*iw : (iy+1)*iw]
-				dst := out[oy*ow : (oy+1)*ow]
-				if sw == 1 {
-					axpy(wv, src[lo+off:hi+off], dst[lo:hi])
-					continue
-				}
-				for ox := lo; ox < hi; ox++ {
-					dst[ox] += wv * src[ox*sw+off]
+				for kx := range kw {
+					ix := ix0 + kx*dx
+					if ix >= 0 && ix < iw {
+						s += k[ky*kw+kx] * x[iy*iw+ix]
+					}
 				}
 			}
+			dst[ox] += s
 		}
 	}
 }

@@ -246,8 +246,8 @@ func hostileModels() []hostileModel {
 }
 
 // outputs are the files a failed command must leave as they were: an
-// existing result (keep.npy, snn/snn.onnx) keeps its bytes, and nothing
-// new appears (report/, params.json, fit.png, sites.json, temp files).
+// existing result (keep.npy, params.json, snn/snn.onnx) keeps its bytes,
+// and nothing new appears (report/, fit.png, sites.json, temp files).
 type outputs struct {
 	dir, npyOut, snnDir, report, params, plot string
 }
@@ -259,8 +259,10 @@ func newOutputs(t *testing.T) outputs {
 	dir := t.TempDir()
 	o := outputs{dir: dir, npyOut: filepath.Join(dir, "keep.npy"), snnDir: filepath.Join(dir, "snn"),
 		report: filepath.Join(dir, "report"), params: filepath.Join(dir, "params.json"), plot: filepath.Join(dir, "fit.png")}
-	if err := os.WriteFile(o.npyOut, sentinel, 0o644); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{o.npyOut, o.params} {
+		if err := os.WriteFile(p, sentinel, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.MkdirAll(o.snnDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -273,12 +275,12 @@ func newOutputs(t *testing.T) outputs {
 
 func (o outputs) check(t *testing.T) {
 	t.Helper()
-	for _, p := range []string{o.npyOut, filepath.Join(o.snnDir, "snn.onnx")} {
+	for _, p := range []string{o.npyOut, o.params, filepath.Join(o.snnDir, "snn.onnx")} {
 		if b, err := os.ReadFile(p); err != nil || !bytes.Equal(b, sentinel) {
 			t.Errorf("%s was overwritten or removed by a failed run (err %v)", filepath.Base(p), err)
 		}
 	}
-	for _, p := range []string{o.report, o.params, o.plot, filepath.Join(o.snnDir, "sites.json")} {
+	for _, p := range []string{o.report, o.plot, filepath.Join(o.snnDir, "sites.json")} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("a failed run created %s", p)
 		}

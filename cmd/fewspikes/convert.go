@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -44,6 +46,8 @@ func convertCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Value: "fewspikes-out", Usage: "output `DIR`"},
 		),
 		Action: func(c *cli.Context) error {
+			interrupted, stop := catchInterrupts()
+			defer stop()
 			// DESIGN.md puts the flags after MODEL.onnx.
 			args, err := trailingFlags(c)
 			if err != nil {
@@ -99,9 +103,15 @@ func convertCommand() *cli.Command {
 			if err != nil {
 				return runError(lm, err)
 			}
+			if interrupted() {
+				return fmt.Errorf("interrupted after calibration")
+			}
 			conv, err := m.Convert(cal, steps[0], fitter, opt)
 			if err != nil {
 				return err
+			}
+			if interrupted() {
+				return fmt.Errorf("interrupted after fitting")
 			}
 			unrolled, err := convert.Unroll(conv.SNN)
 			if err != nil {
@@ -126,18 +136,16 @@ func convertCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("encode sites.json: %w", err)
 			}
-			// If sites.json cannot be written, put back the snn.onnx that
-			// was there: no half of a result, and no good result lost.
-			prev, prevErr := os.ReadFile(sum.Output)
-			if err := atomicfile.WriteFile(sum.Output, data); err != nil {
-				return err
+			// sites.json first: if it cannot be written, the previous
+			// snn.onnx stays untouched. A signal during the writes waits for
+			// them to finish, so no temporary file is left behind.
+			if interrupted() {
+				return fmt.Errorf("interrupted before writing %s", dir)
 			}
 			if err := atomicfile.WriteFile(sum.SitesFile, append(full, '\n')); err != nil {
-				if prevErr == nil {
-					atomicfile.WriteFile(sum.Output, prev)
-				} else {
-					os.Remove(sum.Output)
-				}
+				return err
+			}
+			if err := atomicfile.WriteFile(sum.Output, data); err != nil {
 				return err
 			}
 			brief := sum
@@ -155,6 +163,24 @@ func convertCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// catchInterrupts holds SIGINT and SIGTERM for the rest of the command, so
+// that an interrupt cannot cut an output write short; interrupted reports
+// whether one arrived. stop restores the default behaviour.
+func catchInterrupts() (interrupted func() bool, stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	return func() bool {
+			select {
+			case <-ch:
+				return true
+			default:
+				return false
+			}
+		}, func() {
+			signal.Stop(ch)
+		}
 }
 
 // verifyRoundTrip decodes the encoded SNN, runs it and the FS-node SNN on

@@ -331,7 +331,8 @@ func readExternal(tp *onnxpb.TensorProto, dir string, want int64) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("external data: %w", err)
 	}
-	if offset+want > st.Size() {
+	// offset+want could overflow: compare without adding.
+	if offset > st.Size() || want > st.Size()-offset {
 		return nil, fmt.Errorf("external data %q: needs bytes %d..%d, the file has %d", location, offset, offset+want, st.Size())
 	}
 	buf := make([]byte, want)

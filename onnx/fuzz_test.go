@@ -168,3 +168,49 @@ func marshalSeed(m proto.Message) []byte {
 	b, _ := proto.Marshal(m)
 	return b
 }
+
+// FuzzExternalData fuzzes the external-data keys of an initializer (the
+// location, offset and length strings an exporter writes) against a model
+// folder holding one 48-byte weights file: reads stay inside the folder
+// and inside the file, and nothing larger than the file is allocated.
+func FuzzExternalData(f *testing.F) {
+	f.Add("weights.bin", "0", "48", int64(12))
+	f.Add("weights.bin", "16", "", int64(8))
+	f.Add("weights.bin", "9223372036854775800", "", int64(1<<29))
+	f.Add("weights.bin", "-4", "48", int64(12))
+	f.Add("../weights.bin", "0", "", int64(12))
+	f.Add("/etc/passwd", "0", "", int64(1))
+	f.Add("sub/../weights.bin", "0", "48", int64(12))
+	f.Add("", "0", "", int64(0))
+	f.Add("weights.bin", "0x10", "1e3", int64(-1))
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "weights.bin"), make([]byte, 48), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, location, offset, length string, n int64) {
+		kv := func(k, v string) *onnxpb.StringStringEntryProto {
+			return &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(v)}
+		}
+		w := &onnxpb.TensorProto{Name: proto.String("w"), Dims: []int64{n}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+			DataLocation: onnxpb.TensorProto_EXTERNAL.Enum(),
+			ExternalData: []*onnxpb.StringStringEntryProto{kv("location", location), kv("offset", offset)}}
+		if length != "" {
+			w.ExternalData = append(w.ExternalData, kv("length", length))
+		}
+		m := modelSpec{nodes: []*onnxpb.NodeProto{pnode("Add", []string{"x", "w"}, []string{"y"})},
+			inits: []*onnxpb.TensorProto{w}, inputs: []*onnxpb.ValueInfoProto{vinfo("x", -1, 1)}, outputs: []*onnxpb.ValueInfoProto{vinfo("y")}}
+		data := marshalSeed(m.proto())
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		g, err := Decode(data, dir)
+		runtime.ReadMemStats(&after)
+		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
+			t.Fatalf("external data %q offset %q length %q, %d floats: allocated %d MB", location, offset, length, n, d>>20)
+		}
+		if err == nil {
+			if t0 := g.Initializers["w"]; t0 != nil && 4*len(t0.F) > 48 {
+				t.Fatalf("read %d floats from a 48-byte file", len(t0.F))
+			}
+		}
+	})
+}

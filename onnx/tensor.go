@@ -333,7 +333,7 @@ func readExternal(tp *onnxpb.TensorProto, dir string, want int64) ([]byte, error
 	}
 	// offset+want could overflow: compare without adding.
 	if offset > st.Size() || want > st.Size()-offset {
-		return nil, fmt.Errorf("external data %q: needs bytes %d..%d, the file has %d", location, offset, offset+want, st.Size())
+		return nil, fmt.Errorf("external data %q: needs %d bytes at offset %d, the file has %d", location, want, offset, st.Size())
 	}
 	buf := make([]byte, want)
 	if _, err := f.ReadAt(buf, offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {

@@ -237,6 +237,13 @@ func hostileModels() []hostileModel {
 			os.WriteFile(filepath.Join(filepath.Dir(dir), "outside.bin"), floatRaw(12), 0o644)
 			return gemmReLU(13, nil, onnxExternal("W", []int64{3, 4}, "../outside.bin"))
 		}, []string{"W", "../outside.bin"}},
+		{"external data offset near 2^63 (overflowing offset+size)", "extoffset.onnx", func(t *testing.T, dir string) []byte {
+			os.WriteFile(filepath.Join(dir, "weights.bin"), floatRaw(12), 0o644)
+			w := onnxTensor("W", []int64{1 << 29}, nil)
+			w = w.bytes(13, pb(nil).str(1, "location").str(2, "weights.bin"))
+			w = w.bytes(13, pb(nil).str(1, "offset").str(2, "9223372036854775800"))
+			return gemmReLU(13, nil, w.varint(14, 1))
+		}, []string{"W", "weights.bin", "9223372036854775800"}},
 		{"external data at an absolute path", "extabs.onnx", func(t *testing.T, dir string) []byte {
 			abs := filepath.Join(t.TempDir(), "abs.bin")
 			os.WriteFile(abs, floatRaw(12), 0o644)

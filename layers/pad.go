@@ -120,6 +120,9 @@ func padKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	}
 	rows := y.Len() / last
 	inLast := x.Shape[r-1]
+	// The output columns [idLo, idHi) copy input columns unchanged: move
+	// them with copy and map only the padding around them.
+	idLo, idHi := max(full[r-1], 0), min(full[r-1]+inLast, last)
 	ec.parallelFor(rows, func(lo, hi int) {
 		for row := lo; row < hi; row++ {
 			// Input row of this output row, or -1 when it is padding.
@@ -147,6 +150,20 @@ func padKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 				continue
 			}
 			dst := y.F[row*last : (row+1)*last]
+			if base >= 0 && idLo < idHi {
+				src := x.F[base*inLast : (base+1)*inLast]
+				copy(dst[idLo:idHi], src[idLo-full[r-1]:idHi-full[r-1]])
+				for _, o := range [2][2]int{{0, idLo}, {idHi, last}} {
+					for c := o[0]; c < o[1]; c++ {
+						if j := m[c]; j < 0 {
+							dst[c] = float32(value)
+						} else {
+							dst[c] = src[j]
+						}
+					}
+				}
+				continue
+			}
 			for o, j := range m {
 				if base < 0 || j < 0 {
 					dst[o] = float32(value)

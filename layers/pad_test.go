@@ -27,6 +27,11 @@ func TestPadModes(t *testing.T) {
 	if fmt.Sprint(got.Shape, got.F) != "[3 2] [0 0 1 2 4 5]" {
 		t.Fatalf("crop: %v %v", got.Shape, got.F)
 	}
+	// Crop at the beginning, pad at the end, of the last axis.
+	got = runNN(t, "Pad", Attrs{"pads": []int64{0, -1, 0, 1}, "mode": "edge"}, x2)[0]
+	if fmt.Sprint(got.Shape, got.F) != "[2 3] [2 3 3 5 6 6]" {
+		t.Fatalf("crop and pad: %v %v", got.Shape, got.F)
+	}
 	// The opset-11 input form, with axes (opset 18).
 	pads := FromInt64([]int64{1, 2}, 2)
 	axes := FromInt64([]int64{-1}, 1)

@@ -17,8 +17,13 @@ type autoConfig struct {
 	mutationWork int
 }
 
-// defaultAuto was chosen by experiment on Swish (see docs/fit-bench.md).
-var defaultAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1, mutationWork: 1500}
+// defaultAuto was chosen by experiment on Swish to keep a K=16 fit near
+// 2 s on one core; thoroughAuto (Options.Thorough, used for the embedded
+// library) searches about twice as long.
+var (
+	defaultAuto  = autoConfig{starts: 10, keep: 3, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1, mutationWork: 800}
+	thoroughAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1, mutationWork: 1500}
+)
 
 // mutations is the number of memetic iterations at K steps: their cost
 // grows about as K², so a fixed work budget keeps a K=16 fit near 2 s.

@@ -43,6 +43,64 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 	ih, iw, oh, ow := in[0], in[1], out[0], out[1]
 	sy, sx, dy, dx := s[0], s[1], d[0], d[1]
 	planes := len(x.F) / (ih * iw)
+	if dy == 1 && dx == 1 {
+		// Separable: reduce the window's rows into one row, then reduce
+		// along that row. Both loops run over contiguous memory.
+		ec.parallelFor(planes, func(p0, p1 int) {
+			acc := make([]float32, iw)
+			for p := p0; p < p1; p++ {
+				src := x.F[p*ih*iw : (p+1)*ih*iw]
+				dst := y.F[p*oh*ow : (p+1)*oh*ow]
+				for oy := range oh {
+					y0 := oy*sy - pb[0]
+					lo, hi := ay.lo[oy], ay.hi[oy]
+					if lo >= hi {
+						fillEmptyRow(dst[oy*ow:(oy+1)*ow], isMax)
+						continue
+					}
+					copy(acc, src[(y0+lo)*iw:(y0+lo+1)*iw])
+					for ky := lo + 1; ky < hi; ky++ {
+						row := src[(y0+ky)*iw : (y0+ky+1)*iw]
+						if isMax {
+							for i, v := range row {
+								acc[i] = max(acc[i], v)
+							}
+						} else {
+							for i, v := range row {
+								acc[i] += v
+							}
+						}
+					}
+					out := dst[oy*ow : (oy+1)*ow]
+					for ox := range out {
+						x0 := ox*sx - pb[1]
+						seg := acc[max(x0+ax.lo[ox], 0):max(x0+ax.hi[ox], 0)]
+						if isMax {
+							best := float32(math.Inf(-1))
+							for _, v := range seg {
+								best = max(best, v)
+							}
+							out[ox] = best
+							continue
+						}
+						var sum float32
+						for _, v := range seg {
+							sum += v
+						}
+						count := (hi - lo) * len(seg)
+						if includePad {
+							count = ay.padded[oy] * ax.padded[ox]
+						}
+						if count > 0 {
+							sum /= float32(count)
+						}
+						out[ox] = sum
+					}
+				}
+			}
+		})
+		return
+	}
 	ec.parallelFor(planes, func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
 			src := x.F[p*ih*iw : (p+1)*ih*iw]
@@ -94,4 +152,14 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 			}
 		}
 	})
+}
+
+// fillEmptyRow writes the value of windows that cover no input: -Inf for
+// max (nothing was compared) and 0 for an average.
+func fillEmptyRow(row []float32, isMax bool) {
+	v := float32(0)
+	if isMax {
+		v = float32(math.Inf(-1))
+	}
+	fill(row, v)
 }

@@ -37,6 +37,7 @@ func fitCommand() *cli.Command {
 			&cli.IntFlag{Name: "points", Value: 100000, Usage: "evenly spaced points the error is measured on"},
 			&cli.IntFlag{Name: "epochs", Usage: "Adam epochs per phase (0: the method's default)"},
 			&cli.Int64Flag{Name: "seed", Usage: "random seed"},
+			&cli.BoolFlag{Name: "thorough", Usage: "auto init: search about twice as long (as the embedded library)"},
 			&cli.Float64Flag{Name: "alpha", Usage: "leaky_relu slope, elu alpha or hard_sigmoid alpha (default: the catalogue's)"},
 			&cli.Float64Flag{Name: "beta", Usage: "hard_sigmoid beta (default 0.5)"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object on stdout"},
@@ -130,7 +131,7 @@ func parseFitFlags(c *cli.Context, bench bool) (fitFlags, error) {
 		return ff, badInputf("fit: --init %q unknown (valid: %s)", init, strings.Join(fsfit.Inits(), ", "))
 	}
 	ff.opt = fsfit.Options{Init: init, Lo: act.Lo, Hi: act.Hi, Points: c.Int("points"),
-		Epochs: c.Int("epochs"), Seed: c.Int64("seed")}
+		Epochs: c.Int("epochs"), Seed: c.Int64("seed"), Thorough: c.Bool("thorough")}
 	if r := c.String("range"); r != "" {
 		lo, hi, err := parseRange(r)
 		if err != nil {
@@ -321,7 +322,8 @@ func fitBench(stdout, stderr io.Writer, ff fitFlags) error {
 		fmt.Fprintln(stdout, "|---|------|-----|---------------|--------------|----------------|-------------|")
 	}
 	for _, k := range []int{4, 8, 12, 16} {
-		for _, init := range []string{fsfit.InitRandom, fsfit.InitStockl, fsfit.InitTBPI, fsfit.InitAuto} {
+		for _, name := range []string{fsfit.InitRandom, fsfit.InitStockl, fsfit.InitTBPI, fsfit.InitAuto, "auto --thorough"} {
+			init := strings.TrimSuffix(name, " --thorough")
 			if init == fsfit.InitStockl {
 				if _, err := fsfit.Stockl(ff.act, k); err != nil {
 					continue
@@ -329,18 +331,19 @@ func fitBench(stdout, stderr io.Writer, ff fitFlags) error {
 			}
 			opt := ff.opt
 			opt.Init = init
-			bar := newLazyBar(stderr, fmt.Sprintf("%s K=%d", init, k))
+			opt.Thorough = name != init
+			bar := newLazyBar(stderr, fmt.Sprintf("%s K=%d", name, k))
 			opt.Progress = bar.progress
 			res, err := fsfit.Fit(ff.act, k, opt)
 			bar.finish()
 			if err != nil {
-				return fmt.Errorf("fit bench: %s K=%d: %w", init, k, err)
+				return fmt.Errorf("fit bench: %s K=%d: %w", name, k, err)
 			}
-			rows = append(rows, row{k, init, res})
+			rows = append(rows, row{k, name, res})
 			if ff.json {
 				continue
 			}
-			fmt.Fprintf(stdout, "| %d | %s | %.3e | %.4f | %.2f | %.2f | %.2f |\n", k, init, res.MSE, res.MaxAbsError, res.SpikesPerInput, res.Seconds, res.CPUSeconds)
+			fmt.Fprintf(stdout, "| %d | %s | %.3e | %.4f | %.2f | %.2f | %.2f |\n", k, name, res.MSE, res.MaxAbsError, res.SpikesPerInput, res.Seconds, res.CPUSeconds)
 		}
 	}
 	if !ff.json {

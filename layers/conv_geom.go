@@ -130,6 +130,10 @@ func im2col(w *window, c int, img, col []float32, scatter bool) {
 }
 
 func im2colRows(w *window, c int, img, col []float32, scatter bool, packed func(row int, vals []float32)) {
+	if w.rank() == 2 && !scatter {
+		im2colRows2D(w, c, img, col, packed)
+		return
+	}
 	r := w.rank()
 	inSize, kSize, outSize := NumElements(w.in), NumElements(w.kernel), NumElements(w.out)
 	inW, outW := w.in[r-1], w.out[r-1]
@@ -214,4 +218,53 @@ func im2colRows(w *window, c int, img, col []float32, scatter bool, packed func(
 
 func (w *window) String() string {
 	return fmt.Sprintf("in %v out %v kernel %v strides %v dilations %v pads %v/%v", w.in, w.out, w.kernel, w.stride, w.dil, w.padBegin, w.padEnd)
+}
+
+// im2colRows2D is im2col (gather direction) for two spatial dimensions,
+// with the kernel and output positions walked directly instead of decoded
+// from flat indices.
+func im2colRows2D(w *window, c int, img, col []float32, packed func(row int, vals []float32)) {
+	ih, iw := w.in[0], w.in[1]
+	oh, ow := w.out[0], w.out[1]
+	kh, kw := w.kernel[0], w.kernel[1]
+	sy, sx := w.stride[0], w.stride[1]
+	outSize := oh * ow
+	row := 0
+	for ch := range c {
+		plane := img[ch*ih*iw : (ch+1)*ih*iw]
+		for ky := range kh {
+			for kx := range kw {
+				var dst []float32
+				if packed != nil {
+					dst = col[:outSize]
+				} else {
+					dst = col[row*outSize : (row+1)*outSize]
+				}
+				off := kx*w.dil[1] - w.padBegin[1]
+				lo, hi := validRange(off, sx, iw, ow)
+				for oy := range oh {
+					seg := dst[oy*ow : (oy+1)*ow]
+					iy := oy*sy + ky*w.dil[0] - w.padBegin[0]
+					if iy < 0 || iy >= ih || lo >= hi {
+						clear(seg)
+						continue
+					}
+					src := plane[iy*iw : (iy+1)*iw]
+					clear(seg[:lo])
+					clear(seg[hi:])
+					if sx == 1 {
+						copy(seg[lo:hi], src[lo+off:hi+off])
+						continue
+					}
+					for x := lo; x < hi; x++ {
+						seg[x] = src[x*sx+off]
+					}
+				}
+				if packed != nil {
+					packed(row, dst)
+				}
+				row++
+			}
+		}
+	}
 }

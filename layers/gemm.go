@@ -135,7 +135,9 @@ func packedBWriter(buf *gemmBuffers, n, k int) ([]float32, func(kk int, row []fl
 			dst := bp[base+j*gemmNR*kc : base+j*gemmNR*kc+gemmNR]
 			col := j * gemmNR
 			if col+gemmNR <= n {
-				copy(dst, row[col:col+gemmNR])
+				// An array assignment is a few vector moves; copy would
+				// be a call per 64 bytes.
+				*(*[gemmNR]float32)(dst) = *(*[gemmNR]float32)(row[col : col+gemmNR])
 				continue
 			}
 			copy(dst, row[col:n])
@@ -310,8 +312,11 @@ func packB(trans bool, b []float32, ldb, n, k, s int, bp []float32, nPad int) {
 		}
 		for kk := range kc {
 			d := dst[kk*gemmNR : kk*gemmNR+gemmNR]
-			src := b[(pc+kk)*ldb+col0 : (pc+kk)*ldb+col0+cols]
-			copy(d, src)
+			if cols == gemmNR {
+				*(*[gemmNR]float32)(d) = *(*[gemmNR]float32)(b[(pc+kk)*ldb+col0 : (pc+kk)*ldb+col0+gemmNR])
+				continue
+			}
+			copy(d, b[(pc+kk)*ldb+col0:(pc+kk)*ldb+col0+cols])
 			clear(d[cols:])
 		}
 	}

@@ -74,9 +74,16 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	// Each group's weights are packed once for all images; each image's
 	// column matrix is written straight into the packed layout, one row
 	// at a time, so the full column matrix never exists.
+	// Scratch comes from the run's buffer pool, taken and returned on this
+	// goroutine (the pool is not safe for concurrent use).
+	mPad := (mg + gemmMR - 1) / gemmMR * gemmMR
+	nPad := (outSize + gemmNR - 1) / gemmNR * gemmNR
+	wspace := ec.scratch(group * mPad * rows)
+	defer ec.release(wspace)
 	packedW := make([][]float32, group)
 	for g := range group {
-		packedW[g] = packAAll(ec, nil, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
+		buf := gemmBuffers{a: wspace[g*mPad*rows : (g+1)*mPad*rows]}
+		packedW[g] = packAAll(ec, &buf, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
 	}
 	one := func(ec *execContext, item int, row []float32, buf *gemmBuffers) {
 		b, g := item/group, item%group
@@ -93,20 +100,31 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		gemmPacked(ec, mg, outSize, rows, packedW[g], bp, 1, out, outSize)
 	}
 	items := batch * group
+	workers := 1
 	if items >= ec.threads() {
-		ec.parallelFor(items, func(lo, hi int) {
-			row := make([]float32, outSize)
+		workers = ec.threads()
+	}
+	rowSpace := ec.scratch(workers * outSize)
+	defer ec.release(rowSpace)
+	bSpace := ec.scratch(workers * nPad * rows)
+	defer ec.release(bSpace)
+	bufs := make([]gemmBuffers, workers)
+	for i := range bufs {
+		bufs[i].b = bSpace[i*nPad*rows : (i+1)*nPad*rows]
+	}
+	if workers > 1 {
+		per := (items + workers - 1) / workers
+		ec.parallelFor(workers, func(lo, hi int) {
 			serial := ec.serial()
-			var buf gemmBuffers
-			for i := lo; i < hi; i++ {
-				one(serial, i, row, &buf)
+			for wk := lo; wk < hi; wk++ {
+				for i := wk * per; i < min((wk+1)*per, items); i++ {
+					one(serial, i, rowSpace[wk*outSize:(wk+1)*outSize], &bufs[wk])
+				}
 			}
 		})
 	} else {
-		row := make([]float32, outSize)
-		var buf gemmBuffers
 		for i := range items {
-			one(ec, i, row, &buf)
+			one(ec, i, rowSpace[:outSize], &bufs[0])
 		}
 	}
 	return []*Tensor{y}, nil

@@ -47,6 +47,20 @@ func newOutput(ec *execContext, n *Node, shape []int, zero bool) (*Tensor, error
 	return ec.newFloat(shape), nil
 }
 
+// scratch returns n float32s of undefined contents from the run's buffer
+// pool (or new memory); release gives them back for later layers and runs.
+// Both must be called on the kernel's own goroutine, never inside a
+// parallelFor: the pool is not safe for concurrent use.
+func (ec *execContext) scratch(n int) []float32 {
+	return ec.newFloat([]int{n}).F
+}
+
+func (ec *execContext) release(s []float32) {
+	if ec.pool != nil && len(s) > 0 {
+		ec.pool.put(&buffer{f: s})
+	}
+}
+
 // nodeErr formats an error that names the node at fault.
 func nodeErr(n *Node, format string, args ...any) error {
 	return fmt.Errorf("%s node %q: %s", n.Op, n.Name, fmt.Sprintf(format, args...))

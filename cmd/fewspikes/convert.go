@@ -46,8 +46,6 @@ func convertCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Value: "fewspikes-out", Usage: "output `DIR`"},
 		),
 		Action: func(c *cli.Context) error {
-			interrupted, stop := catchInterrupts()
-			defer stop()
 			// DESIGN.md puts the flags after MODEL.onnx.
 			args, err := trailingFlags(c)
 			if err != nil {
@@ -103,15 +101,9 @@ func convertCommand() *cli.Command {
 			if err != nil {
 				return runError(lm, err)
 			}
-			if interrupted() {
-				return fmt.Errorf("interrupted after calibration")
-			}
 			conv, err := m.Convert(cal, steps[0], fitter, opt)
 			if err != nil {
 				return err
-			}
-			if interrupted() {
-				return fmt.Errorf("interrupted after fitting")
 			}
 			unrolled, err := convert.Unroll(conv.SNN)
 			if err != nil {
@@ -138,15 +130,18 @@ func convertCommand() *cli.Command {
 			}
 			// sites.json first: if it cannot be written, the previous
 			// snn.onnx stays untouched. A signal during the writes waits for
-			// them to finish, so no temporary file is left behind.
-			if interrupted() {
-				return fmt.Errorf("interrupted before writing %s", dir)
-			}
+			// them to finish, so no temporary file is left behind; before
+			// them nothing is written, so an interrupt ends the work at once.
+			interrupted, stop := catchInterrupts()
+			defer stop()
 			if err := atomicfile.WriteFile(sum.SitesFile, append(full, '\n')); err != nil {
 				return err
 			}
 			if err := atomicfile.WriteFile(sum.Output, data); err != nil {
 				return err
+			}
+			if interrupted() {
+				return fmt.Errorf("interrupted (after %s was completely written)", dir)
 			}
 			brief := sum
 			brief.Sites = (&convert.Report{Sites: sum.Sites}).Brief().Sites
@@ -165,7 +160,7 @@ func convertCommand() *cli.Command {
 	}
 }
 
-// catchInterrupts holds SIGINT and SIGTERM for the rest of the command, so
+// catchInterrupts holds SIGINT and SIGTERM until stop is called, so
 // that an interrupt cannot cut an output write short; interrupted reports
 // whether one arrived. stop restores the default behaviour.
 func catchInterrupts() (interrupted func() bool, stop func()) {

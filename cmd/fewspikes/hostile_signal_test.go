@@ -52,7 +52,7 @@ func TestConvertInterrupted(t *testing.T) {
 	}
 	// The default fit mode fits FS parameters per activation: seconds of
 	// work, so the signals land before, during and after the writes.
-	for _, delay := range []time.Duration{50 * time.Millisecond, 400 * time.Millisecond, 1500 * time.Millisecond, 4 * time.Second} {
+	for _, delay := range []time.Duration{50 * time.Millisecond, 1500 * time.Millisecond} {
 		dir := filepath.Join(t.TempDir(), "snn")
 		os.MkdirAll(dir, 0o755)
 		writeFile(t, filepath.Join(dir, "snn.onnx"), sentinel)
@@ -64,9 +64,16 @@ func TestConvertInterrupted(t *testing.T) {
 		}
 		time.Sleep(delay)
 		cmd.Process.Signal(syscall.SIGINT)
+		signalled := time.Now()
 		err := cmd.Wait()
 		replaced := checkSNNDir(t, dir)
-		t.Logf("SIGINT after %v: err %v, snn.onnx replaced: %v", delay, err, replaced)
+		took := time.Since(signalled)
+		t.Logf("SIGINT after %v: exited %v later (%v), snn.onnx replaced: %v", delay, took.Round(time.Millisecond), err, replaced)
+		// Nothing is written before the end, so ctrl-C need not wait for
+		// the fits (it once waited 27 s for them).
+		if took > 5*time.Second {
+			t.Errorf("convert took %v to stop after SIGINT", took)
+		}
 	}
 }
 

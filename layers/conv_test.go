@@ -346,6 +346,7 @@ func TestKernelsOverwriteRecycledBuffers(t *testing.T) {
 		{"AveragePool", Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}}, []*Tensor{x}},
 		{"GlobalAveragePool", nil, []*Tensor{x}},
 		{"Pad", Attrs{"pads": []int64{0, 0, 1, 1, 0, 0, 1, 1}}, []*Tensor{x}},
+		{"Resize", Attrs{"mode": "linear", "scales": []float32{1, 1, 2, 1.5}}, []*Tensor{x}},
 	}
 	for _, c := range cases {
 		n := &Node{Name: "k", Op: c.op, Attrs: c.attrs, Outputs: []string{"y"}}

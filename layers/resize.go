@@ -193,7 +193,7 @@ func resizeAxes(ec *execContext, n *Node, x *Tensor, out []int, scale []float32,
 		}
 		shape := append([]int(nil), cur.Shape...)
 		shape[d] = out[d]
-		next := New(shape...)
+		next := ec.newFloat(shape) // every element is written below
 		outer := NumElements(cur.Shape[:d])
 		inner := NumElements(cur.Shape[d+1:])
 		inLen := cur.Shape[d]
@@ -220,6 +220,9 @@ func resizeAxes(ec *execContext, n *Node, x *Tensor, out []int, scale []float32,
 					}
 				}
 			})
+			if cur != x {
+				ec.release(cur.F) // an intermediate pass
+			}
 			cur = next
 			continue
 		}
@@ -249,6 +252,9 @@ func resizeAxes(ec *execContext, n *Node, x *Tensor, out []int, scale []float32,
 				}
 			}
 		})
+		if cur != x {
+			ec.release(cur.F)
+		}
 		cur = next
 	}
 	if cur == x {

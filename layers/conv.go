@@ -288,33 +288,57 @@ func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, err
 	if err != nil {
 		return nil, err
 	}
-	// Negative pads (output_shape larger than the natural size) leave
-	// positions no window reaches; im2col's range checks handle them since
-	// only the begin pad shifts positions.
 	inSize, outSize, kSize := NumElements(w.out), NumElements(w.in), NumElements(kernel)
 	rows := mg * kSize
+	// col [mg·kSize, inSize] = W_gᵀ · X_g, with W_g stored [cg, mg·kSize]:
+	// the transposed weights are packed once per group, each image's
+	// channels are packed as B, and col2im adds col into the output.
+	mPad := (rows + gemmMR - 1) / gemmMR * gemmMR
+	nPad := (inSize + gemmNR - 1) / gemmNR * gemmNR
+	wspace := ec.scratch(group * mPad * cg)
+	defer ec.release(wspace)
+	packedW := make([][]float32, group)
+	for g := range group {
+		buf := gemmBuffers{a: wspace[g*mPad*cg : (g+1)*mPad*cg]}
+		packedW[g] = packAAll(ec, &buf, true, rows, cg, 1, wt.F[g*cg*rows:(g+1)*cg*rows], rows)
+	}
 	one := func(ec *execContext, item int, col []float32, buf *gemmBuffers) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
-		// col [mg·kSize, inSize] = W_gᵀ · X_g, with W_g stored [cg, mg·kSize].
-		sgemmBuf(ec, buf, true, false, rows, inSize, cg, 1, wt.F[g*cg*rows:(g+1)*cg*rows], rows, img, inSize, 0, col, inSize)
+		bp, put := packedBWriter(buf, inSize, cg)
+		for kk := range cg {
+			put(kk, img[kk*inSize:(kk+1)*inSize])
+		}
+		gemmPacked(ec, rows, inSize, cg, packedW[g], bp, 0, col, inSize)
 		out := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
 		im2col(w, mg, out, col, true)
 	}
 	items := batch * group
+	workers := 1
 	if items >= ec.threads() {
-		ec.parallelFor(items, func(lo, hi int) {
-			col := make([]float32, rows*inSize)
+		workers = ec.threads()
+	}
+	colSpace := ec.scratch(workers * rows * inSize)
+	defer ec.release(colSpace)
+	bSpace := ec.scratch(workers * nPad * cg)
+	defer ec.release(bSpace)
+	bufs := make([]gemmBuffers, workers)
+	for i := range bufs {
+		bufs[i].b = bSpace[i*nPad*cg : (i+1)*nPad*cg]
+	}
+	if workers > 1 {
+		per := (items + workers - 1) / workers
+		ec.parallelFor(workers, func(lo, hi int) {
 			serial := ec.serial()
-			var buf gemmBuffers
-			for i := lo; i < hi; i++ {
-				one(serial, i, col, &buf)
+			for wk := lo; wk < hi; wk++ {
+				for i := wk * per; i < min((wk+1)*per, items); i++ {
+					one(serial, i, colSpace[wk*rows*inSize:(wk+1)*rows*inSize], &bufs[wk])
+				}
 			}
 		})
 	} else {
-		col := make([]float32, rows*inSize)
 		for i := range items {
-			one(ec, i, col, nil)
+			one(ec, i, colSpace[:rows*inSize], &bufs[0])
 		}
 	}
 	if bias != nil {

@@ -51,6 +51,9 @@ func convertCommand() *cli.Command {
 			if err != nil {
 				return badInputf("convert: %w", err)
 			}
+			if err := checkConversionFlags(c); err != nil {
+				return err
+			}
 			steps, err := convert.ParseSteps(c.String("steps"))
 			if err != nil {
 				return badInput(err)

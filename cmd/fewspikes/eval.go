@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -52,6 +53,24 @@ type loadedModel struct {
 	name     string
 	graph    *layers.Graph
 	embedded bool
+}
+
+// checkConversionFlags rejects numeric flags of convert and eval that are
+// out of range (they were silently replaced by defaults before).
+func checkConversionFlags(c *cli.Context) error {
+	if b := c.Int("batch"); b < 1 {
+		return badInputf("--batch %d: want at least 1", b)
+	}
+	if th := c.Int("threads"); th < 0 {
+		return badInputf("--threads %d: want 0 (all cores) or more", th)
+	}
+	if c.IsSet("limit") && c.Int("limit") < 0 {
+		return badInputf("--limit %d: want 0 (all) or more", c.Int("limit"))
+	}
+	if sb := c.Float64("spike-budget"); math.IsNaN(sb) || math.IsInf(sb, 0) {
+		return badInputf("--spike-budget %v: want a finite number", sb)
+	}
+	return nil
 }
 
 // loadModel loads args[0] (the positional arguments left by trailingFlags)
@@ -197,6 +216,9 @@ func evalCommand() *cli.Command {
 			args, err := trailingFlags(c)
 			if err != nil {
 				return badInputf("eval: %w", err)
+			}
+			if err := checkConversionFlags(c); err != nil {
+				return err
 			}
 			steps, err := convert.ParseSteps(c.String("steps"))
 			if err != nil {

@@ -511,6 +511,34 @@ func TestHostileFlags(t *testing.T) {
 		{"convert: unknown flag", func(o outputs) []string {
 			return []string{"convert", model, "--bogus", "--out", o.snnDir}
 		}, []string{"bogus"}},
+		{"eval: --batch 0", func(o outputs) []string {
+			return []string{"eval", model, "--data", x, "--batch", "0", "--report", o.report}
+		}, []string{"--batch", "0"}},
+		{"eval: --threads -1", func(o outputs) []string {
+			return []string{"eval", model, "--data", x, "--threads", "-1", "--report", o.report}
+		}, []string{"--threads", "-1"}},
+		{"eval: --limit -1", func(o outputs) []string {
+			return []string{"eval", model, "--data", x, "--limit", "-1", "--report", o.report}
+		}, []string{"--limit", "-1"}},
+		{"eval: --spike-budget NaN", func(o outputs) []string {
+			return []string{"eval", model, "--data", x, "--spike-budget", "nan", "--report", o.report}
+		}, []string{"--spike-budget", "NaN"}},
+		{"eval: unknown --fit mode", func(o outputs) []string {
+			return []string{"eval", model, "--data", x, "--fit", "bogus", "--report", o.report}
+		}, []string{"bogus"}},
+		{"eval: --exclude of a node that does not exist", func(o outputs) []string {
+			return []string{"eval", model, "--data", x, "--exclude", "nosuchnode", "--report", o.report}
+		}, []string{"nosuchnode"}},
+		{"convert: --batch -3", func(o outputs) []string {
+			return []string{"convert", model, "--batch", "-3", "--out", o.snnDir}
+		}, []string{"--batch", "-3"}},
+		{"convert: --calib-samples 0", func(o outputs) []string {
+			return []string{"convert", model, "--calib", x, "--calib-samples", "0", "--out", o.snnDir}
+		}, []string{"--calib-samples", "0"}},
+		{"convert: --site-steps of a node that does not exist", func(o outputs) []string {
+			return []string{"convert", model, "--calib", x, "--site-steps", "nosuch=4", "--out", o.snnDir}
+		}, []string{"nosuch"}},
+		{"bench: --batch 70000", func(o outputs) []string { return []string{"bench", model, "--batch", "70000"} }, []string{"--batch"}},
 		{"convert: bad --site-steps", func(o outputs) []string {
 			return []string{"convert", model, "--site-steps", "fc=0", "--out", o.snnDir}
 		}, []string{"fc=0"}},

@@ -31,8 +31,9 @@ type FitOptions struct {
 	// candidates only).
 	Mode string
 	// PerSite fits each site's own distribution; otherwise the sites of
-	// one activation (gates apart) share a fit to their pooled inputs,
-	// which is much faster on models with many sites.
+	// one activation whose input ranges are within an octave (gates apart)
+	// share a fit to their pooled inputs, which is much faster on models
+	// with many sites.
 	PerSite bool
 	// SpikeBudget is the mean spikes per neuron to stay within, traded
 	// against fit error across sites (see FitSites); 0 means
@@ -66,7 +67,7 @@ type SiteFit struct {
 // uniformFloor is the share of the fit weight spread uniformly over the
 // range: the rare large inputs carry much of a network's signal, so the
 // fit must stay accurate there too, not only where the mass is.
-const uniformFloor = 0.1
+const uniformFloor = 0.2
 
 // distBins is the resolution of the distribution a fit is weighted by and
 // cached under.
@@ -198,9 +199,11 @@ type option struct {
 }
 
 // FitSites chooses parameters for every site. Candidates are the
-// ready-made sets (mode auto or library) and fits with 4, 6, 8, 12 and K
-// active steps to the site's distribution (pooled per activation unless
-// PerSite), each measured on the site's own calibration inputs. With no
+// ready-made sets (mode auto or library) and fits with K active steps to
+// the site's distribution (pooled per activation and input scale unless
+// PerSite) and, for groups of sites holding at least a tenth of the
+// neurons, fits with 8, 10 and 12 active steps that spend fewer spikes;
+// each is measured on the site's own calibration inputs. With no
 // spike budget each site takes its most accurate candidate. With a budget B,
 // the choice minimises the sum over sites of the fit MSE subject to mean
 // spikes per neuron (weighted by neurons[site]) <= B, each site's error
@@ -225,7 +228,10 @@ func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[str
 			return nil, fmt.Errorf("site %q: %w", s.Node, err)
 		}
 		acts[i] = act
-		g := fmt.Sprintf("%s/%g/%g/gate=%v", act.Name, act.Alpha, act.Beta, s.Gate)
+		// Sites share a pooled fit when they compute the same function on
+		// inputs of a similar scale: the narrow inputs (range under 2) of a
+		// squeeze-excitation block are not pooled with a feature map's.
+		g := fmt.Sprintf("%s/%g/%g/gate=%v/narrow=%v", act.Name, act.Alpha, act.Beta, s.Gate, st.Max-st.Min < 2)
 		if f.opt.PerSite {
 			g = s.Node
 		}
@@ -235,6 +241,10 @@ func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[str
 		groups[g] = append(groups[g], i)
 	}
 
+	var totalNeurons float64
+	for _, s := range sites {
+		totalNeurons += neurons[s.Node]
+	}
 	// jobs[i] are the fits site i may use.
 	jobs := make([][]*fitJob, len(sites))
 	var todo []*fitJob
@@ -252,12 +262,23 @@ func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[str
 			mn, mx = math.Min(mn, st.Min), math.Max(mx, st.Max)
 		}
 		lo, hi, w, dkey := fitDistribution(members, mn, mx)
+		var groupNeurons float64
+		for _, i := range idx {
+			groupNeurons += neurons[sites[i].Node]
+		}
+		// Fits with fewer active steps save spikes; they are worth their
+		// time only where the group holds a fair share of the neurons.
+		saving := f.opt.SpikeBudget >= 0 && groupNeurons >= 0.1*totalNeurons
 		for _, i := range idx {
 			s := sites[i]
 			if f.opt.Mode == "library" && len(libraryCandidates(acts[i], s.K)) > 0 {
 				continue
 			}
-			for _, a := range activeSteps(s.K) {
+			steps := []int{s.K}
+			if saving {
+				steps = activeSteps(s.K)
+			}
+			for _, a := range steps {
 				key := fmt.Sprintf("%s/%g/%g/%d/%s", acts[i].Name, acts[i].Alpha, acts[i].Beta, a, dkey)
 				job := f.cache[key]
 				if job == nil {

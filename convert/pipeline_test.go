@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/fewspikes/fewspikes/fsfit"
 	"github.com/fewspikes/fewspikes/layers"
 )
 
@@ -172,8 +173,8 @@ func TestFitterUsesRealDistribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := len(activeSteps(16)); calls != want {
-		t.Errorf("%d fits for two sites with one distribution, want %d (one per number of active steps)", calls, want)
+	if calls != 1 {
+		t.Errorf("%d fits for two sites with one distribution and no spike budget, want 1", calls)
 	}
 	for _, sf := range fits {
 		if sf.Source != SourceFitted {
@@ -193,5 +194,29 @@ func TestFitterUsesRealDistribution(t *testing.T) {
 	}
 	if lfits[0].MSE <= fits[0].MSE {
 		t.Errorf("library MSE %g not worse than the distribution fit %g", lfits[0].MSE, fits[0].MSE)
+	}
+}
+
+func TestChooseOptionsMeetsBudget(t *testing.T) {
+	mk := func(mse, spikes float64) option {
+		return option{metrics: fsfit.Metrics{MSE: mse, SpikesPerInput: spikes}}
+	}
+	sites := []Site{{Node: "big"}, {Node: "small"}}
+	opts := [][]option{
+		{mk(1e-4, 5), mk(1e-3, 2), mk(1e-2, 1)},
+		{mk(1e-6, 9), mk(1e-3, 1)},
+	}
+	neurons := map[string]float64{"big": 1000, "small": 10}
+	if c := chooseOptions(sites, opts, neurons, -1); c[0] != 0 || c[1] != 0 {
+		t.Errorf("no budget: choice %v, want the most accurate", c)
+	}
+	// Budget 2.5: the big site must drop to 2 spikes; the small gate-like
+	// site keeps its accurate option (it costs 10*9/1010 = 0.09 spikes).
+	if c := chooseOptions(sites, opts, neurons, 2.5); c[0] != 1 || c[1] != 0 {
+		t.Errorf("budget 2.5: choice %v, want [1 0]", c)
+	}
+	// An unreachable budget takes the fewest spikes.
+	if c := chooseOptions(sites, opts, neurons, 0.5); c[0] != 2 || c[1] != 1 {
+		t.Errorf("budget 0.5: choice %v, want [2 1]", c)
 	}
 }

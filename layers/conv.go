@@ -64,6 +64,16 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		})
 		return []*Tensor{y}, nil
 	}
+	if inSize == 1 && kSize == 1 && group == 1 {
+		// 1×1 convolution of 1×1 planes (squeeze-excitation): a fully
+		// connected layer over the whole batch, Y = X·Wᵀ (+ bias in Y).
+		sgemm(ec, false, true, batch, m, c, 1, x.F, c, wt.F, c, 1, y.F, m)
+		return []*Tensor{y}, nil
+	}
+	if useConvDirect(w) {
+		convDirect(ec, w, x, wt, y, group, cg, m/group)
+		return []*Tensor{y}, nil
+	}
 	// A 1×1 kernel with unit strides and no padding needs no im2col: the
 	// image itself is the column matrix.
 	direct := kSize == 1 && inSize == outSize

@@ -136,6 +136,14 @@ var convCases = []convCase{
 	{2, 3, 5, 1, []int{11}, []int{4}, []int{3}, []int{2}, []int{2, 3}, true},                                    // 1-D
 	{1, 2, 3, 1, []int{4, 5, 6}, []int{2, 3, 2}, []int{1, 2, 1}, []int{1, 1, 2}, []int{1, 0, 1, 0, 1, 1}, true}, // 3-D
 	{5, 16, 24, 1, []int{14, 14}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
+	// Unit strides (the in-place path) with dilations, asymmetric pads,
+	// groups, 1-D, and M and output widths that are not multiples of the
+	// 4×16 tile.
+	{2, 6, 10, 2, []int{9, 11}, []int{3, 2}, []int{1, 1}, []int{2, 3}, []int{2, 0, 1, 3}, true},
+	{3, 5, 7, 1, []int{13}, []int{5}, []int{1}, []int{2}, []int{3, 1}, true},
+	{1, 3, 5, 1, []int{2, 3}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{2, 2, 2, 2}, false},
+	{2, 300, 6, 1, []int{4, 4}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true}, // K > one panel
+	{9, 24, 40, 1, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true},  // squeeze-excitation
 }
 
 func (cc convCase) node() *Node {

@@ -442,3 +442,25 @@ func axpyGo(alpha float32, x, y []float32) {
 		y[i] += alpha * v
 	}
 }
+
+// kernel4x16IndirectGo is the portable kernel4x16Indirect.
+func kernel4x16IndirectGo(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+	var acc [gemmMR][gemmNR]float32
+	for kk := range kc {
+		bk := (*[gemmNR]float32)(b[offs[kk] : offs[kk]+gemmNR])
+		ak := a[kk*gemmMR : kk*gemmMR+gemmMR]
+		for r := range gemmMR {
+			av := ak[r]
+			ar := &acc[r]
+			for x := range gemmNR {
+				ar[x] += av * bk[x]
+			}
+		}
+	}
+	for r := range gemmMR {
+		cr := c[r*ldc : r*ldc+gemmNR]
+		for x := range cr {
+			cr[x] += acc[r][x]
+		}
+	}
+}

@@ -96,3 +96,23 @@ func dotKernel4x3(k int, a []float32, lda int, b []float32, ldb int, out *[12]fl
 		}
 	}
 }
+
+//go:noescape
+func sgemmKernel4x16IndirectAVX2(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+// kernel4x16Indirect is kernel4x16 with B read in place: row k of the B
+// strip is b[offs[k] : offs[k]+16].
+func kernel4x16Indirect(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+	if kc == 0 {
+		return
+	}
+	if hasAVX2FMA {
+		_ = a[kc*gemmMR-1]
+		_ = offs[kc-1]
+		_ = c[(gemmMR-1)*ldc+gemmNR-1]
+		// The caller guarantees that every offs[k]+16 is within b.
+		sgemmKernel4x16IndirectAVX2(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		return
+	}
+	kernel4x16IndirectGo(kc, a, b, offs, c, ldc)
+}

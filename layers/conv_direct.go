@@ -1,0 +1,132 @@
+package layers
+
+// Stride-1 convolutions without im2col. The image is copied once into a
+// zero-padded buffer of width Wp; output position (oy, ox) is then computed
+// at p = oy·Wp + ox, and kernel tap (ch, ky, kx) reads the padded image at
+// p + ch·Hp·Wp + ky·dy·Wp + kx·dx. Sixteen consecutive positions are
+// sixteen consecutive floats of the padded image, so the GEMM micro-kernel
+// reads B in place through a table of per-tap offsets (an "indirect" GEMM)
+// and the column matrix is never built. The Wp - OW columns of each output
+// row that fall in the padding are computed and discarded.
+
+// useConvDirect reports whether the in-place path applies: one or two
+// spatial dimensions, unit strides, and the assembly kernel available (the
+// portable kernel is slower than im2col plus the packed GEMM).
+func useConvDirect(w *window) bool {
+	if !hasAVX2FMA || w.rank() > 2 {
+		return false
+	}
+	for _, s := range w.stride {
+		if s != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// convDirect computes y (holding the bias, or zeros) += conv(x, wt) for
+// group convolution with cg input and mg output channels per group.
+func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int) {
+	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
+	out := w.out
+	if w.rank() == 1 {
+		in, kernel, dil = []int{1, in[0]}, []int{1, kernel[0]}, []int{1, dil[0]}
+		pb, pe, out = []int{0, pb[0]}, []int{0, pe[0]}, []int{1, out[0]}
+	}
+	ih, iw := in[0], in[1]
+	kh, kw := kernel[0], kernel[1]
+	hp, wp := ih+pb[0]+pe[0], iw+pb[1]+pe[1]
+	oh, ow := out[0], out[1]
+	batch, c, m := x.Shape[0], x.Shape[1], y.Shape[1]
+	inSize, outSize := ih*iw, oh*ow
+	rows := cg * kh * kw
+	npos := oh * wp
+	nPad := (npos + gemmNR - 1) / gemmNR * gemmNR
+	stripsN := nPad / gemmNR
+	mPad := (mg + gemmMR - 1) / gemmMR * gemmMR
+	stripsM := mPad / gemmMR
+	offs := make([]int, rows)
+	for ch := range cg {
+		for ky := range kh {
+			for kx := range kw {
+				offs[(ch*kh+ky)*kw+kx] = ch*hp*wp + ky*dil[0]*wp + kx*dil[1]
+			}
+		}
+	}
+	// The last strip reads up to nPad-1 + the largest offset.
+	padLen := max(cg*hp*wp, nPad+offs[rows-1])
+	kcb := panelDepth(rows)
+
+	wspace := ec.scratch(group * mPad * rows)
+	defer ec.release(wspace)
+	packedW := make([][]float32, group)
+	for g := range group {
+		buf := gemmBuffers{a: wspace[g*mPad*rows : (g+1)*mPad*rows]}
+		packedW[g] = packAAll(ec, &buf, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
+	}
+	items := batch * group
+	workers := 1
+	if items >= ec.threads() {
+		workers = ec.threads()
+	}
+	xspace := ec.scratch(workers * padLen)
+	defer ec.release(xspace)
+	cspace := ec.scratch(workers * mPad * nPad)
+	defer ec.release(cspace)
+
+	one := func(ec *execContext, item int, xpad, cs []float32) {
+		b, g := item/group, item%group
+		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
+		clear(xpad)
+		for ch := range cg {
+			for iy := range ih {
+				dst := xpad[ch*hp*wp+(iy+pb[0])*wp+pb[1]:]
+				copy(dst[:iw], img[ch*inSize+iy*iw:ch*inSize+(iy+1)*iw])
+			}
+		}
+		yg := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
+		// Start each output row from what y holds (the bias); the rest of
+		// the tile is cleared so that recycled memory (perhaps denormal or
+		// NaN) never enters the arithmetic.
+		clear(cs)
+		for mm := range mg {
+			for oy := range oh {
+				copy(cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow], yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow])
+			}
+		}
+		ap := packedW[g]
+		ec.parallelFor(stripsN, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				for s := range stripsM {
+					for pc := 0; pc < rows; pc += kcb {
+						kc := min(kcb, rows-pc)
+						as := ap[pc*mPad+s*gemmMR*kc : pc*mPad+(s+1)*gemmMR*kc]
+						kernel4x16Indirect(kc, as, xpad[j*gemmNR:], offs[pc:pc+kc], cs[s*gemmMR*nPad+j*gemmNR:], nPad)
+					}
+				}
+			}
+		})
+		for mm := range mg {
+			for oy := range oh {
+				copy(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow])
+			}
+		}
+	}
+	if workers > 1 {
+		per := (items + workers - 1) / workers
+		ec.parallelFor(workers, func(lo, hi int) {
+			serial := ec.serial()
+			for wk := lo; wk < hi; wk++ {
+				xpad := xspace[wk*padLen : (wk+1)*padLen]
+				cs := cspace[wk*mPad*nPad : (wk+1)*mPad*nPad]
+				for i := wk * per; i < min((wk+1)*per, items); i++ {
+					one(serial, i, xpad, cs)
+				}
+			}
+		})
+		return
+	}
+	for i := range items {
+		one(ec, i, xspace[:padLen], cspace[:mPad*nPad])
+	}
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,11 +49,15 @@ func lastLine(s string) string {
 // testdata classifier, over the whole 2000-digit test split at K=16:
 // the ANN accuracy `eval` reports is PyTorch's exactly, the SNN loses at
 // most 0.3 points, and FS neurons fire at most 2.5 spikes on average.
-// Minutes of CPU, so not with -short.
+// Each model costs 10-20 s of CPU, so plain `go test` checks the three
+// embedded models; FEWSPIKES_E2E_FULL=1 adds the testdata classifiers
+// (about ten minutes on a loaded 2-core machine: give -timeout 30m), and
+// -short skips the test.
 func TestSNNTargets(t *testing.T) {
 	if testing.Short() {
-		t.Skip("converts and evaluates ten models on 2000 digits; run without -short")
+		t.Skip("converts and evaluates models on 2000 digits; run without -short")
 	}
+	full := os.Getenv("FEWSPIKES_E2E_FULL") == "1"
 	type target struct {
 		name     string
 		args     []string
@@ -67,7 +72,7 @@ func TestSNNTargets(t *testing.T) {
 	labels := filepath.Join(modelsDir, "data", "mnist-test-labels.idx.gz")
 	seen := map[string]bool{}
 	for _, e := range readManifest(t) {
-		if e.Kind != "classifier" || seen[e.Model] || !e.Dynamic {
+		if !full || e.Kind != "classifier" || seen[e.Model] || !e.Dynamic {
 			continue
 		}
 		seen[e.Model] = true

@@ -55,7 +55,9 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 			fill(y.F[i*outSize:(i+1)*outSize], bias.F[i%m])
 		}
 	}
-	if cg == 1 && mg == 1 && w.rank() == 2 {
+	if cg == 1 && mg == 1 && w.rank() == 2 && !useConvDirect(w) {
+		// Strided depthwise (the in-place path needs unit strides): sum
+		// each output pixel directly.
 		ec.parallelFor(batch*c, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				ch := i % c

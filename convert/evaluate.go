@@ -126,7 +126,8 @@ type SiteReport struct {
 	Op              string     `json:"op"`
 	Activation      string     `json:"activation"`
 	Steps           int        `json:"steps"`
-	Neurons         int64      `json:"neurons"` // per sample
+	ActiveSteps     int        `json:"active_steps"` // steps that can spike
+	Neurons         int64      `json:"neurons"`      // per sample
 	SpikesPerNeuron Float      `json:"spikes_per_neuron"`
 	MSE             float64    `json:"mse"` // on the site's calibration inputs
 	MaxAbsError     float64    `json:"max_abs_error"`
@@ -287,7 +288,7 @@ func (m *Model) evaluateSNN(conv *Conversion, cal *Calibration, x *layers.Tensor
 	var elements, total int64
 	for _, f := range conv.Sites {
 		s := stats[f.Node]
-		sr := SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, Neurons: s.NeuronsPerSample,
+		sr := SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: s.NeuronsPerSample,
 			SpikesPerNeuron: Float(ratio(s.Spikes, s.Elements)), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
 			Source: f.Source, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
@@ -323,7 +324,7 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 		if s, ok := cal.Profile.Shapes[f.Input]; ok && cal.Profile.Batch > 0 {
 			neurons = int64(layers.NumElements(s) / cal.Profile.Batch)
 		}
-		out[i] = SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, Neurons: neurons,
+		out[i] = SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: neurons,
 			SpikesPerNeuron: Float(f.SpikesPerInput), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
 			Source: f.Source, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}

@@ -2,14 +2,16 @@ package convert
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fewspikes/fewspikes/layers"
 )
 
 // BuildSNN returns a copy of g in which every site node is replaced by an
 // "FS" node with the site's parameters (Attrs "h", "T", "d" and
-// "activation"). Other nodes and the initializers are shared with g, not
-// copied: neither graph may be modified afterwards.
+// "activation"); trailing steps that never spike are left out. Other
+// nodes and the initializers are shared with g, not copied: neither graph
+// may be modified afterwards.
 func BuildSNN(g *layers.Graph, sites []Site, params map[string]layers.FSParams) (*layers.Graph, error) {
 	bySite := make(map[string]Site, len(sites))
 	for _, s := range sites {
@@ -32,7 +34,7 @@ func BuildSNN(g *layers.Graph, sites []Site, params map[string]layers.FSParams) 
 			continue
 		}
 		found++
-		p := params[s.Node]
+		p := trimInert(params[s.Node])
 		out.Nodes[i] = &layers.Node{
 			Name:    n.Name,
 			Op:      "FS",
@@ -50,6 +52,18 @@ func BuildSNN(g *layers.Graph, sites []Site, params map[string]layers.FSParams) 
 		return nil, fmt.Errorf("%d of %d sites not found in the graph", len(bySite)-found, len(bySite))
 	}
 	return &out, nil
+}
+
+// trimInert drops trailing steps that can never spike (threshold at the
+// largest float32, no reset, no output; see pad): they change neither the
+// output nor the spike count, so the engine need not run them. The time
+// steps still elapse in a spiking system; reports keep the site's K.
+func trimInert(p layers.FSParams) layers.FSParams {
+	k := p.K()
+	for k > 1 && p.T[k-1] == math.MaxFloat32 && p.H[k-1] == 0 && p.D[k-1] == 0 {
+		k--
+	}
+	return layers.FSParams{H: p.H[:k], T: p.T[:k], D: p.D[:k]}
 }
 
 // AnalogOp is an operation of the SNN that is not expressed with spikes:

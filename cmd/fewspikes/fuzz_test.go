@@ -27,7 +27,7 @@ func FuzzFitFlags(f *testing.F) {
 			if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 				t.Fatalf("parseRange(%q) accepted [%v, %v]", rng, lo, hi)
 			}
-		} else if !strings.Contains(err.Error(), "LO") && !strings.Contains(err.Error(), "finite") && !strings.Contains(err.Error(), "inverted") {
+		} else if !strings.Contains(err.Error(), "LO") && !strings.Contains(err.Error(), "HI") && !strings.Contains(err.Error(), "finite") && !strings.Contains(err.Error(), "inverted") {
 			t.Fatalf("parseRange(%q): unclear error %v", rng, err)
 		}
 		if a, err := fsfit.Lookup(act); err == nil {

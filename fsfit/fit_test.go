@@ -233,11 +233,11 @@ func TestFitDeterministic(t *testing.T) {
 	act := swish(t)
 	for _, init := range []string{InitAuto, InitTBPI} {
 		opt := Options{Init: init, Seed: 42, Epochs: 60, Points: 2000}
-		a, err := Fit(act, 6, opt)
+		a, err := Fit(act, 4, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := Fit(act, 6, opt)
+		b, err := Fit(act, 4, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestFitDeterministic(t *testing.T) {
 			t.Errorf("%s: two fits with seed 42 differ", init)
 		}
 		opt.Seed = 43
-		c, _ := Fit(act, 6, opt)
+		c, _ := Fit(act, 4, opt)
 		if reflect.DeepEqual(a.Params, c.Params) {
 			t.Errorf("%s: seeds 42 and 43 gave identical parameters", init)
 		}
@@ -299,14 +299,14 @@ func TestParamsValidate(t *testing.T) {
 func TestGaussianWeightedFit(t *testing.T) {
 	act := swish(t)
 	g := Gaussian(-0.063, 1.563) // EfficientNet-B7's FS input statistics
-	w, err := Fit(act, 8, Options{Weight: g, Points: 20000})
+	w, err := Fit(act, 6, Options{Weight: g, Points: 20000, Epochs: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(w.Lo-(-0.063-4*1.563)) > 1e-9 || math.Abs(w.Hi-(-0.063+4*1.563)) > 1e-9 {
 		t.Errorf("weighted fit range [%v, %v], want mean ± 4 std", w.Lo, w.Hi)
 	}
-	u, err := Fit(act, 8, Options{Lo: w.Lo, Hi: w.Hi, Points: 20000})
+	u, err := Fit(act, 6, Options{Lo: w.Lo, Hi: w.Hi, Points: 20000, Epochs: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,8 +208,17 @@ func hostileModels() []hostileModel {
 	unproduced := onnxModel(13, onnxGraph([]pb{
 		onnxNode("Relu", "act", []string{"x"}, []string{"h"}),
 	}, nil, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y_missing", -1, 4)}))
+	reluGraph := onnxGraph([]pb{onnxNode("Relu", "act", []string{"x"}, []string{"y"})}, nil, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y", -1, 4)})
+	customDomain := onnxModel(13, onnxGraph([]pb{onnxNode("Relu", "act", []string{"x"}, []string{"y"}).str(7, "com.example")},
+		nil, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y", -1, 4)}))
+	noOpType := onnxModel(13, onnxGraph([]pb{onnxNode("", "blank", []string{"x"}, []string{"y"})}, nil, []pb{onnxValue("x", -1, 4)}, []pb{onnxValue("y", -1, 4)}))
 	return []hostileModel{
 		{"empty file", "empty.onnx", lit(nil), []string{"empty"}},
+		{"no opset for the default domain", "noopset.onnx", lit(pb(nil).varint(1, 8).bytes(7, reluGraph)), []string{"opset"}},
+		{"ir_version 99", "ir99.onnx", lit(pb(nil).varint(1, 99).bytes(7, reluGraph).bytes(8, pb(nil).str(1, "").varint(2, 13))), []string{"ir_version", "99"}},
+		{"operator from a custom domain", "domain.onnx", lit(customDomain), []string{"act", "com.example"}},
+		{"node without op_type", "noop.onnx", lit(noOpType), []string{"blank", "op_type"}},
+		{"graph without outputs", "nooutputs.onnx", lit(onnxModel(13, onnxGraph([]pb{onnxNode("Relu", "act", []string{"x"}, []string{"y"})}, nil, []pb{onnxValue("x", -1, 4)}, nil))), []string{"outputs"}},
 		{"initializer of string type", "stringinit.onnx", lit(gemmReLU(13, nil, typedInit("W", 8, []int64{3, 4}, []byte("abc")))), []string{"W"}},
 		{"initializer of unknown type 999", "type999.onnx", lit(gemmReLU(13, nil, typedInit("W", 999, []int64{3, 4}, floatRaw(12)))), []string{"W", "999"}},
 		{"initializer with a negative dimension", "negdim.onnx", lit(gemmReLU(13, nil, onnxTensor("W", []int64{-3, 4}, floatRaw(12)))), []string{"W", "-3"}},

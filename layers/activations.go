@@ -10,17 +10,16 @@ import (
 // the float32 exp32/tanh32/erf32 of fastmath.go; the rest compute in
 // float64 (math has no float32 functions) and round once to float32.
 
-// reluRow clears negative values by masking with the sign bit: no
-// data-dependent branch to mispredict.
-func reluRow(dst, src []float32) {
+// reluRowGo uses the max builtin, which compiles to a branch-free
+// sequence (no misprediction on mixed signs) and keeps NaN.
+func reluRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		b := math.Float32bits(v)
-		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+		dst[i] = max(v, 0)
 	}
 }
 
-func sigmoidRow(dst, src []float32) {
+func sigmoidRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = 1 / (1 + exp32(-v))
@@ -34,14 +33,14 @@ func tanhRow(dst, src []float32) {
 	}
 }
 
-func siluRow(dst, src []float32) {
+func siluRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = v / (1 + exp32(-v))
 	}
 }
 
-func geluRow(dst, src []float32) {
+func geluRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = 0.5 * v * (1 + erf32(v*(1/math.Sqrt2)))
@@ -56,7 +55,7 @@ func geluTanhRow(dst, src []float32) {
 	}
 }
 
-func hardSwishRow(dst, src []float32) {
+func hardSwishRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	// x · relu6(x + 3) / 6, as PyTorch writes it; the builtins compile
 	// to branch-free MINSS sequences.

@@ -128,3 +128,35 @@ func TestFSRunBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorRowsMatchGo compares the dispatching rows (AVX2 where the CPU
+// has it) with the Go rows on random and special inputs.
+func TestVectorRowsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	inf := float32(math.Inf(1))
+	src := []float32{float32(math.NaN()), inf, -inf, 0, float32(math.Copysign(0, -1)), 100, -100, 1e-20, -3, 3}
+	for len(src) < 1003 {
+		src = append(src, float32(r.NormFloat64()*5))
+	}
+	rows := []struct {
+		name     string
+		vec, ref func(dst, src []float32)
+	}{
+		{"Sigmoid", sigmoidRow, sigmoidRowGo},
+		{"SiLU", siluRow, siluRowGo},
+		{"GELU", geluRow, geluRowGo},
+		{"HardSwish", hardSwishRow, hardSwishRowGo},
+		{"Relu", reluRow, reluRowGo},
+	}
+	for _, row := range rows {
+		got, want := make([]float32, len(src)), make([]float32, len(src))
+		row.vec(got, src)
+		row.ref(want, src)
+		for i := range src {
+			g, w := float64(got[i]), float64(want[i])
+			if math.IsNaN(w) != math.IsNaN(g) || (!math.IsNaN(w) && g != w && math.Abs(g-w) > 1e-6*max(1, math.Abs(w))) {
+				t.Errorf("%s(%v) = %v, Go row %v", row.name, src[i], g, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,35 @@
+package layers
+
+//go:noescape
+func sigmoidAVX2(n int, src, dst *float32)
+
+//go:noescape
+func siluAVX2(n int, src, dst *float32)
+
+//go:noescape
+func geluAVX2(n int, src, dst *float32)
+
+//go:noescape
+func hardSwishAVX2(n int, src, dst *float32)
+
+//go:noescape
+func reluAVX2(n int, src, dst *float32)
+
+// vecRow runs asm on the largest multiple of 8 elements and goRow on the
+// rest; goRow alone without AVX2.
+func vecRow(asm func(n int, src, dst *float32), goRow func(dst, src []float32), dst, src []float32) {
+	n := len(src) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		goRow(dst, src)
+		return
+	}
+	_ = dst[len(src)-1]
+	asm(n, &src[0], &dst[0])
+	goRow(dst[n:len(src)], src[n:])
+}
+
+func sigmoidRow(dst, src []float32)   { vecRow(sigmoidAVX2, sigmoidRowGo, dst, src) }
+func siluRow(dst, src []float32)      { vecRow(siluAVX2, siluRowGo, dst, src) }
+func geluRow(dst, src []float32)      { vecRow(geluAVX2, geluRowGo, dst, src) }
+func hardSwishRow(dst, src []float32) { vecRow(hardSwishAVX2, hardSwishRowGo, dst, src) }
+func reluRow(dst, src []float32)      { vecRow(reluAVX2, reluRowGo, dst, src) }

@@ -77,21 +77,36 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 	one := func(ec *execContext, item int, xpad, cs []float32) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
-		clear(xpad)
-		for ch := range cg {
-			for iy := range ih {
-				dst := xpad[ch*hp*wp+(iy+pb[0])*wp+pb[1]:]
-				copy(dst[:iw], img[ch*inSize+iy*iw:ch*inSize+(iy+1)*iw])
+		if hp == ih && wp == iw {
+			// No padding: the padded image is the image.
+			copy(xpad, img)
+			clear(xpad[len(img):])
+		} else {
+			clear(xpad)
+			for ch := range cg {
+				for iy := range ih {
+					dst := xpad[ch*hp*wp+(iy+pb[0])*wp+pb[1]:]
+					copy(dst[:iw], img[ch*inSize+iy*iw:ch*inSize+(iy+1)*iw])
+				}
 			}
 		}
 		yg := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
 		// Start each output row from what y holds (the bias); the rest of
 		// the tile is cleared so that recycled memory (perhaps denormal or
 		// NaN) never enters the arithmetic.
-		clear(cs)
-		for mm := range mg {
-			for oy := range oh {
-				copy(cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow], yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow])
+		if wp == ow {
+			// Output rows are contiguous in the tile: whole planes at once.
+			for mm := range mg {
+				copy(cs[mm*nPad:mm*nPad+outSize], yg[mm*outSize:(mm+1)*outSize])
+				clear(cs[mm*nPad+outSize : (mm+1)*nPad])
+			}
+			clear(cs[mg*nPad:])
+		} else {
+			clear(cs)
+			for mm := range mg {
+				for oy := range oh {
+					copy(cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow], yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow])
+				}
 			}
 		}
 		ap := packedW[g]
@@ -107,6 +122,10 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 			}
 		})
 		for mm := range mg {
+			if wp == ow {
+				copy(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize])
+				continue
+			}
 			for oy := range oh {
 				copy(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow])
 			}

@@ -143,7 +143,7 @@ var convCases = []convCase{
 	{3, 5, 7, 1, []int{13}, []int{5}, []int{1}, []int{2}, []int{3, 1}, true},
 	{1, 3, 5, 1, []int{2, 3}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{2, 2, 2, 2}, false},
 	{2, 300, 6, 1, []int{4, 4}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true}, // K > one panel
-	{9, 24, 40, 1, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true},  // squeeze-excitation
+	{9, 24, 40, 1, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true}, // squeeze-excitation
 }
 
 func (cc convCase) node() *Node {

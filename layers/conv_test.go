@@ -400,3 +400,39 @@ func TestConvKernelWiderThanInput(t *testing.T) {
 	wantT := naiveConvTranspose(x, wt, nil, 1, []int{1}, []int{1}, []int{2}, []int{1})
 	assertClose(t, "convtranspose 1-wide input", gotT[0].F, wantT.F, 1e-5)
 }
+
+// TestPortablePathsMatch checks the paths that only run on CPUs without
+// AVX2 (the direct depthwise loop, the portable indirect micro-kernel)
+// against the reference and the assembly.
+func TestPortablePathsMatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, cc := range []struct{ stride, dil, pads []int }{
+		{[]int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}},
+		{[]int{2, 1}, []int{1, 2}, []int{2, 0, 1, 3}},
+		{[]int{2, 2}, []int{1, 1}, []int{0, 0, 0, 0}},
+	} {
+		x := randTensor(r, 1, 1, 9, 8)
+		k := randTensor(r, 1, 1, 3, 3)
+		n := &Node{Name: "dw", Op: "Conv", Attrs: Attrs{"strides": ints64(cc.stride), "dilations": ints64(cc.dil), "pads": ints64(cc.pads)}}
+		w, err := newWindow(n, []int{9, 8}, []int{3, 3}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, NumElements(w.out))
+		depthwise2D(w, x.F, k.F, got)
+		want := naiveConv(x, k, nil, 1, cc.stride, cc.dil, cc.pads[:2], w.out)
+		assertClose(t, fmt.Sprintf("depthwise2D %v", cc), got, want.F, 1e-5)
+	}
+	const kc = 37
+	a := randSlice(r, kc*gemmMR)
+	b := randSlice(r, 500)
+	offs := make([]int, kc)
+	for i := range offs {
+		offs[i] = r.IntN(500 - gemmNR)
+	}
+	c1 := randSlice(r, gemmMR*20)
+	c2 := append([]float32(nil), c1...)
+	kernel4x16Indirect(kc, a, b, offs, c1, 20)
+	kernel4x16IndirectGo(kc, a, b, offs, c2, 20)
+	assertClose(t, "indirect kernel", c1, c2, 1e-4)
+}

@@ -186,6 +186,9 @@ func Fit(act Activation, k int, opt Options) (*Result, error) {
 	}
 	f := &fitter{act: act, k: k, lo: lo, hi: hi, points: points, opt: opt,
 		rng: newRand(opt.Seed)}
+	if opt.Weight != nil && len(f.batch(defaultAuto.trainPoints).x) < 2 {
+		return nil, fmt.Errorf("fsfit: weight: the histogram has (almost) no mass on [%v, %v]", lo, hi)
+	}
 	var p Params
 	var err error
 	switch opt.Init {

@@ -269,6 +269,7 @@ func TestFitRejectsBadOptions(t *testing.T) {
 		{4, Options{Init: "magic"}, "magic"},
 		{4, Options{Weight: &Histogram{Edges: []float64{0, 1}, Counts: []float64{0}}}, "zero"},
 		{4, Options{Weight: &Histogram{Edges: []float64{1, 0}, Counts: []float64{1}}}, "increasing"},
+		{4, Options{Lo: 5, Hi: 6, Weight: &Histogram{Edges: []float64{0, 1}, Counts: []float64{1}}}, "no mass"},
 	}
 	for _, c := range bad {
 		if _, err := Fit(act, c.k, c.opt); err == nil || !strings.Contains(err.Error(), c.msg) {

@@ -25,7 +25,7 @@ func nnKernels() map[string]kernelFunc {
 // shapes computed out of attributes or input values (Pad amounts, Resize
 // sizes), so that a malformed model fails with an error instead of
 // exhausting memory.
-const maxOutputElements = 1 << 31
+const maxOutputElements = 1<<31 - 1
 
 // newOutput allocates a float32 output tensor (from the run's buffer pool)
 // after checking that its shape is valid and of reasonable size. Its

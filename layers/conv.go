@@ -1,8 +1,11 @@
 package layers
 
-// Conv and ConvTranspose: im2col (or col2im) plus GEMM per image and group,
-// with a direct path for depthwise 2-D convolution where a GEMM would have
-// one row.
+// Conv and ConvTranspose. Conv picks, in order: a direct loop for strided
+// depthwise 2-D layers, one GEMM over the batch for 1×1 layers on 1×1
+// planes, the in-place indirect GEMM for unit strides (conv_direct.go), and
+// otherwise im2col rows packed straight into the GEMM's layout. Every path
+// runs images and groups in parallel when there are enough of them.
+// ConvTranspose is a GEMM with the transposed weights followed by col2im.
 
 // convKernel computes ONNX Conv: X [N, C, spatial...], W [M, C/group,
 // kernel...], optional B [M].
@@ -56,7 +59,7 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	if cg == 1 && mg == 1 && w.rank() == 2 && !useConvDirect(w) {
-		// Strided depthwise (the in-place path needs unit strides): sum
+		// Strided depthwise (or no AVX2): a GEMM would have one row; sum
 		// each output pixel directly.
 		ec.parallelFor(batch*c, func(lo, hi int) {
 			for i := lo; i < hi; i++ {

@@ -1,9 +1,10 @@
 package layers
 
-// Conv and ConvTranspose. Conv picks, in order: a direct loop for strided
-// depthwise 2-D layers, one GEMM over the batch for 1×1 layers on 1×1
-// planes, the in-place indirect GEMM for unit strides (conv_direct.go), and
-// otherwise im2col rows packed straight into the GEMM's layout. Every path
+// Conv and ConvTranspose. Conv picks, in order: one GEMM over the batch for
+// 1×1 layers on 1×1 planes, the in-place indirect GEMM for 1-D and 2-D
+// layers (conv_direct.go, AVX2), and otherwise (3-D, or no AVX2) a direct
+// loop for depthwise layers or im2col rows packed straight into the GEMM's
+// layout. Every path
 // runs images and groups in parallel when there are enough of them.
 // ConvTranspose is a GEMM with the transposed weights followed by col2im.
 
@@ -59,8 +60,8 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	if cg == 1 && mg == 1 && w.rank() == 2 && !useConvDirect(w) {
-		// Strided depthwise (or no AVX2): a GEMM would have one row; sum
-		// each output pixel directly.
+		// Depthwise without AVX2: a GEMM would have one row; sum each
+		// output pixel directly.
 		ec.parallelFor(batch*c, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				ch := i % c

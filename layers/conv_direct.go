@@ -1,46 +1,48 @@
 package layers
 
-// Stride-1 convolutions without im2col. The image is copied once into a
-// zero-padded buffer of width Wp; output position (oy, ox) is then computed
-// at p = oy·Wp + ox, and kernel tap (ch, ky, kx) reads the padded image at
-// p + ch·Hp·Wp + ky·dy·Wp + kx·dx. Sixteen consecutive positions are
-// sixteen consecutive floats of the padded image, so the GEMM micro-kernel
-// reads B in place through a table of per-tap offsets (an "indirect" GEMM)
-// and the column matrix is never built. The Wp - OW columns of each output
-// row that fall in the padding are computed and discarded.
+// Convolutions without im2col. The image is copied once into a zero-padded
+// buffer; output position (oy, ox) is computed at p = oy·Wq + ox, and kernel
+// tap (ch, ky, kx) reads the buffer at p plus a fixed offset. With strides
+// (sy, sx) the padded image is split into sy·sx phase planes (plane
+// (py, px) holds padded pixel (y·sy+py, x·sx+px)), and the tap reads phase
+// plane (ky·dy mod sy, kx·dx mod sx) shifted by (ky·dy div sy,
+// kx·dx div sx). Either way sixteen consecutive positions are sixteen
+// consecutive floats, so the GEMM micro-kernel reads B in place through a
+// table of per-tap offsets (an "indirect" GEMM) and the column matrix is
+// never built. The Wq - OW positions of each output row beyond the image
+// are computed and discarded.
 
 // useConvDirect reports whether the in-place path applies: one or two
-// spatial dimensions, unit strides, and the assembly kernel available (the
-// portable kernel is slower than im2col plus the packed GEMM).
+// spatial dimensions and the assembly kernel available (the portable
+// kernel is slower than im2col plus the packed GEMM).
 func useConvDirect(w *window) bool {
-	if !hasAVX2FMA || w.rank() > 2 {
-		return false
-	}
-	for _, s := range w.stride {
-		if s != 1 {
-			return false
-		}
-	}
-	return true
+	return hasAVX2FMA && w.rank() <= 2
 }
 
 // convDirect computes y (holding the bias, or zeros) += conv(x, wt) for
 // group convolution with cg input and mg output channels per group.
 func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int) {
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
-	out := w.out
+	out, stride := w.out, w.stride
 	if w.rank() == 1 {
 		in, kernel, dil = []int{1, in[0]}, []int{1, kernel[0]}, []int{1, dil[0]}
-		pb, pe, out = []int{0, pb[0]}, []int{0, pe[0]}, []int{1, out[0]}
+		pb, pe, out, stride = []int{0, pb[0]}, []int{0, pe[0]}, []int{1, out[0]}, []int{1, stride[0]}
 	}
 	ih, iw := in[0], in[1]
 	kh, kw := kernel[0], kernel[1]
-	hp, wp := ih+pb[0]+pe[0], iw+pb[1]+pe[1]
+	sy, sx := stride[0], stride[1]
+	// With strides the padded image is split into sy·sx phase planes of
+	// hq×wq (plane (py, px) holds padded pixels (y·sy+py, x·sx+px)), so
+	// that consecutive outputs read consecutive floats.
+	hq := (ih + pb[0] + pe[0] + sy - 1) / sy
+	wq := (iw + pb[1] + pe[1] + sx - 1) / sx
+	phase := hq * wq
+	hp, wp := hq*sy, wq*sx
 	oh, ow := out[0], out[1]
 	batch, c, m := x.Shape[0], x.Shape[1], y.Shape[1]
 	inSize, outSize := ih*iw, oh*ow
 	rows := cg * kh * kw
-	npos := oh * wp
+	npos := oh * wq
 	nPad := (npos + gemmNR - 1) / gemmNR * gemmNR
 	stripsN := nPad / gemmNR
 	mPad := (mg + gemmMR - 1) / gemmMR * gemmMR
@@ -49,7 +51,9 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 	for ch := range cg {
 		for ky := range kh {
 			for kx := range kw {
-				offs[(ch*kh+ky)*kw+kx] = ch*hp*wp + ky*dil[0]*wp + kx*dil[1]
+				dy, dx := ky*dil[0], kx*dil[1]
+				plane := (ch*sy+dy%sy)*sx + dx%sx
+				offs[(ch*kh+ky)*kw+kx] = plane*phase + dy/sy*wq + dx/sx
 			}
 		}
 	}
@@ -77,11 +81,12 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 	one := func(ec *execContext, item int, xpad, cs []float32) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
-		if hp == ih && wp == iw {
+		switch {
+		case hp == ih && wp == iw && sy == 1 && sx == 1:
 			// No padding: the padded image is the image.
 			copy(xpad, img)
 			clear(xpad[len(img):])
-		} else {
+		case sy == 1 && sx == 1:
 			clear(xpad)
 			for ch := range cg {
 				for iy := range ih {
@@ -89,12 +94,29 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 					copy(dst[:iw], img[ch*inSize+iy*iw:ch*inSize+(iy+1)*iw])
 				}
 			}
+		default:
+			clear(xpad)
+			for ch := range cg {
+				for iy := range ih {
+					yy := iy + pb[0]
+					rowBase := (ch*sy+yy%sy)*sx*phase + yy/sy*wq
+					src := img[ch*inSize+iy*iw : ch*inSize+(iy+1)*iw]
+					// Walk x through the phases without dividing.
+					px, qx := pb[1]%sx, pb[1]/sx
+					for _, v := range src {
+						xpad[rowBase+px*phase+qx] = v
+						if px++; px == sx {
+							px, qx = 0, qx+1
+						}
+					}
+				}
+			}
 		}
 		yg := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
 		// Start each output row from what y holds (the bias); the rest of
 		// the tile is cleared so that recycled memory (perhaps denormal or
 		// NaN) never enters the arithmetic.
-		if wp == ow {
+		if wq == ow {
 			// Output rows are contiguous in the tile: whole planes at once.
 			for mm := range mg {
 				copy(cs[mm*nPad:mm*nPad+outSize], yg[mm*outSize:(mm+1)*outSize])
@@ -105,7 +127,7 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 			clear(cs)
 			for mm := range mg {
 				for oy := range oh {
-					copy(cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow], yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow])
+					copy(cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow], yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow])
 				}
 			}
 		}
@@ -122,12 +144,12 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 			}
 		})
 		for mm := range mg {
-			if wp == ow {
+			if wq == ow {
 				copy(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize])
 				continue
 			}
 			for oy := range oh {
-				copy(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wp:mm*nPad+oy*wp+ow])
+				copy(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow])
 			}
 		}
 	}

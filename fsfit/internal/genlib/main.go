@@ -83,6 +83,7 @@ func run(out, only string, resume, reverse bool, log io.Writer) error {
 				Range: []float64{r.Lo, r.Hi}, MSE: r.MSE, MaxAbsError: r.MaxAbsError, SpikesPerInput: r.SpikesPerInput,
 				Params: r.Params})
 		}
+		padWorse(act, f.Entries)
 		// Save after each activation so that an interrupted run can
 		// -resume; the entries are in catalogue order either way.
 		if err := write(out, f, old); err != nil {
@@ -116,4 +117,40 @@ func write(out string, f file, old map[string]fsfit.LibraryEntry) error {
 		return err
 	}
 	return atomicfile.WriteFile(out, append(data, '\n'))
+}
+
+// silentThreshold is the threshold of a padding step: no input reaches it,
+// so the step never spikes (and it is still finite in float32).
+const silentThreshold = 1e30
+
+// padWorse keeps the library monotone: the search at a large K can end
+// worse than at a smaller K (its budget per step is smaller), and then the
+// entry is replaced by the better smaller neuron padded with steps that
+// never spike. entries holds this activation's entries in LibrarySteps
+// order at its end.
+func padWorse(act fsfit.Activation, entries []fsfit.LibraryEntry) {
+	var mine []*fsfit.LibraryEntry
+	for i := range entries {
+		if entries[i].Activation == act.Name {
+			mine = append(mine, &entries[i])
+		}
+	}
+	xs := fsfit.Linspace(act.Lo, act.Hi, 100000)
+	var best *fsfit.LibraryEntry
+	for _, e := range mine {
+		if best != nil && e.MSE > best.MSE {
+			p := best.Params.Clone()
+			for len(p.H) < e.Steps {
+				p.H = append(p.H, 0)
+				p.T = append(p.T, silentThreshold)
+				p.D = append(p.D, 0)
+			}
+			m := fsfit.Evaluate(act, p, xs, nil)
+			*e = fsfit.LibraryEntry{Activation: e.Activation, Steps: e.Steps,
+				Init: fmt.Sprintf("%s, padded from K=%d", best.Init, best.Steps), Seed: e.Seed,
+				Range: e.Range, MSE: m.MSE, MaxAbsError: m.MaxAbsError, SpikesPerInput: m.SpikesPerInput, Params: p}
+			continue
+		}
+		best = e
+	}
 }

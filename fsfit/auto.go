@@ -180,7 +180,7 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	s := newSearcher(b, f.hi-f.lo)
 	var cands []cand
 	structured := f.structuredStarts()
-	for i := 0; i < cfg.starts; i++ {
+	for i := 0; i < cfg.starts && !f.stop; i++ {
 		var p Params
 		if i < len(structured) && i < cfg.starts/2 {
 			// Constructive starts compete as they are (for piecewise-linear
@@ -226,7 +226,7 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	}
 	byLoss := func() { sort.SliceStable(pop, func(i, j int) bool { return pop[i].loss < pop[j].loss }) }
 	byLoss()
-	for it := 0; it < cfg.mutations(f.k); it++ {
+	for it := 0; it < cfg.mutations(f.k) && !f.stop; it++ {
 		q := pop[f.rng.IntN(min(3, len(pop)))].p.Clone()
 		for j, n := 0, 1+f.rng.IntN(3); j < n; j++ {
 			t := f.rng.IntN(f.k)
@@ -260,10 +260,10 @@ func (f *fitter) auto(cfg autoConfig) Params {
 func (f *fitter) polish(s *searcher, p Params, cur float64) float64 {
 	for i := 0; i < autoMaxSweeps; i++ {
 		next := s.blockSweep(p, cur)
-		f.tick()
+		goOn := f.tick()
 		improved := next < cur*(1-1e-3)
 		cur = math.Min(cur, next)
-		if !improved {
+		if !improved || !goOn {
 			break
 		}
 	}

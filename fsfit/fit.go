@@ -1,6 +1,7 @@
 package fsfit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -50,6 +51,9 @@ type Options struct {
 	// Thorough makes the auto method search about twice as long (the
 	// embedded library is fitted this way).
 	Thorough bool
+	// Context, if set, interrupts the fit when it is done: Fit then
+	// returns its error (checked every epoch and search sweep).
+	Context context.Context
 	// Progress, if set, is called now and then with the work done so far
 	// and the total.
 	Progress func(done, total int)
@@ -210,6 +214,9 @@ func Fit(act Activation, k int, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.stop {
+		return nil, fmt.Errorf("fsfit: fit %s K=%d interrupted: %w", act.Name, k, opt.Context.Err())
+	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("fsfit: fit diverged: %w", err)
 	}
@@ -236,7 +243,8 @@ type fitter struct {
 	opt    Options
 	rng    *rand.Rand
 
-	done, total int // progress units
+	done, total int  // progress units
+	stop        bool // Options.Context is done: wind up
 }
 
 // weights returns the Histogram density at xs, or nil for uniform.
@@ -281,12 +289,17 @@ func (f *fitter) batch(n int) *batch {
 // plan sets the total number of progress units.
 func (f *fitter) plan(total int) { f.total, f.done = total, 0 }
 
-// tick records one unit of progress, reporting about every percent.
-func (f *fitter) tick() {
+// tick records one unit of progress, reporting about every percent, and
+// reports whether to go on (false once Options.Context is done).
+func (f *fitter) tick() bool {
 	f.done++
 	if f.opt.Progress != nil && f.total > 0 && (f.done%max(1, f.total/100) == 0) && f.done < f.total {
 		f.opt.Progress(f.done, f.total)
 	}
+	if f.opt.Context != nil && f.opt.Context.Err() != nil {
+		f.stop = true
+	}
+	return !f.stop
 }
 
 // randomParams is the papers' random start: h, d ~ |N(0,1)|, T ~ N(0,1).
@@ -348,7 +361,7 @@ func (f *fitter) tbpi() Params {
 	b := f.batch(paperTrainPoints)
 	var p Params
 	best := math.Inf(1)
-	for r := 0; r < tbpiRestarts; r++ {
+	for r := 0; r < tbpiRestarts && !f.stop; r++ {
 		q := f.randomParams()
 		f.paperTrain(b, q, e)
 		if l := b.forward(q, false, 0); l < best {

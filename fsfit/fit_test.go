@@ -1,10 +1,13 @@
 package fsfit
 
 import (
+	"context"
+	"errors"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func swish(t *testing.T) Activation {
@@ -325,4 +328,19 @@ func TestGaussianWeightedFit(t *testing.T) {
 		t.Errorf("Gaussian-weighted fit MSE %.3e not below uniform fit's %.3e under the Gaussian", mw.MSE, mu.MSE)
 	}
 	t.Logf("under N(-0.063, 1.563²): weighted fit %.3e (%.2f spikes), uniform fit %.3e", mw.MSE, mw.SpikesPerInput, mu.MSE)
+}
+
+func TestFitStopsWhenContextDone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, init := range []string{InitAuto, InitTBPI, InitRandom} {
+		start := time.Now()
+		_, err := Fit(swish(t), 16, Options{Init: init, Context: ctx})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: error %v, want context.Canceled", init, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: took %v to notice the cancelled context", init, d)
+		}
+	}
 }

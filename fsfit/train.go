@@ -259,7 +259,7 @@ type trainConfig struct {
 	// width decaying geometrically from soft to width over the epochs
 	// (a continuation from a smooth problem to the hard one).
 	soft float64
-	tick func() // called once per epoch (progress)
+	tick func() bool // called once per epoch (progress); false stops training
 }
 
 // trainAdam trains p in place with full-batch Adam on the hard forward
@@ -291,8 +291,8 @@ func trainAdam(b *batch, p Params, cfg trainConfig) float64 {
 		zeroParams(g)
 		b.backward(p, width, g)
 		opt.update(p, g, cfg.sched.at(e, cfg.epochs), mask)
-		if cfg.tick != nil {
-			cfg.tick()
+		if cfg.tick != nil && !cfg.tick() {
+			break
 		}
 	}
 	loss := b.forward(p, false, 0)

@@ -113,4 +113,3 @@ func int64s(v []int) []int64 {
 	}
 	return out
 }
-

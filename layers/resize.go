@@ -52,10 +52,13 @@ func resizeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	scales := n.Attrs.Floats("scales", nil)
 	sizes := n.Attrs.Ints("sizes", nil)
 	if len(in) == 2 {
-		// Opset 10: Resize(X, scales).
+		// Opset 10: Resize(X, scales), which maps coordinates as Upsample
+		// does (asymmetric, nearest rounds down, or up when shrinking).
 		if s := optionalInput(in, 1); s != nil {
 			scales = s.AsFloat32()
 		}
+		opts.coord = n.Attrs.String("coordinate_transformation_mode", "asymmetric")
+		opts.nearest = n.Attrs.String("nearest_mode", "simple")
 	} else {
 		if roi := optionalInput(in, 1); roi != nil {
 			opts.roi = roi.AsFloat32()
@@ -349,7 +352,7 @@ func computeTaps(n *Node, d, inLen, outLen int, scale float32, opts resizeOpts) 
 		idx, w := t.idx[j*t.taps:(j+1)*t.taps], t.weight[j*t.taps:(j+1)*t.taps]
 		switch opts.mode {
 		case "nearest":
-			i, err := nearestIndex(opts.nearest, x)
+			i, err := nearestIndex(opts.nearest, x, scale < 1)
 			if err != nil {
 				return nil, nodeErr(n, "%v", err)
 			}
@@ -401,9 +404,16 @@ func cubicWeight(a, s float32) float32 {
 }
 
 // nearestIndex rounds a source coordinate according to nearest_mode.
-func nearestIndex(mode string, x float32) (int, error) {
+// "simple" is the rule of Upsample and opset-10 Resize (as ONNX Runtime
+// implements them): round down, or up when shrinking.
+func nearestIndex(mode string, x float32, shrinking bool) (int, error) {
 	fl := float32(math.Floor(float64(x)))
 	switch mode {
+	case "simple":
+		if shrinking {
+			return int(math.Ceil(float64(x))), nil
+		}
+		return int(fl), nil
 	case "round_prefer_floor":
 		if x-fl == 0.5 {
 			return int(fl), nil
@@ -442,7 +452,7 @@ func upsampleKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if mode == "bilinear" {
 		mode = "linear"
 	}
-	opts := resizeOpts{mode: mode, coord: "asymmetric", nearest: "floor"}
+	opts := resizeOpts{mode: mode, coord: "asymmetric", nearest: "simple"}
 	out := make([]int, r)
 	for d := range r {
 		if !(scales[d] >= 1) {

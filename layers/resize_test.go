@@ -94,3 +94,18 @@ func TestResizeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestResizeOpset10 covers the two-input form Resize(X, scales) of opset
+// 10: asymmetric coordinates, nearest rounding down when enlarging and up
+// when shrinking (the example of the opset-10 operator documentation).
+func TestResizeOpset10(t *testing.T) {
+	x := seq(1, 1, 2, 4)
+	got := runNN(t, "Resize", Attrs{"mode": "nearest"}, x, FromFloat32([]float32{1, 1, 0.6, 0.6}, 4))[0]
+	if fmt.Sprint(got.Shape, got.F) != "[1 1 1 2] [1 3]" {
+		t.Fatalf("downsample: %v %v, want [1 1 1 2] [1 3]", got.Shape, got.F)
+	}
+	got = runNN(t, "Resize", Attrs{"mode": "nearest"}, seq(1, 1, 1, 2), FromFloat32([]float32{1, 1, 1, 3}, 4))[0]
+	if fmt.Sprint(got.F) != "[1 1 1 2 2 2]" {
+		t.Fatalf("upsample: %v, want [1 1 1 2 2 2]", got.F)
+	}
+}

@@ -435,4 +435,13 @@ func TestPortablePathsMatch(t *testing.T) {
 	kernel4x16Indirect(kc, a, b, offs, c1, 20)
 	kernel4x16IndirectGo(kc, a, b, offs, c2, 20)
 	assertClose(t, "indirect kernel", c1, c2, 1e-4)
+	b64 := randSlice(r, 600)
+	for i := range offs {
+		offs[i] = r.IntN(600 - 64)
+	}
+	d1 := randSlice(r, 64)
+	d2 := append([]float32(nil), d1...)
+	kernel1x64Indirect(kc, a, b64, offs, d1)
+	kernel1x64IndirectGo(kc, a, b64, offs, d2)
+	assertClose(t, "one-row indirect kernel", d1, d2, 1e-4)
 }

@@ -464,3 +464,15 @@ func kernel4x16IndirectGo(kc int, a, b []float32, offs []int, c []float32, ldc i
 		}
 	}
 }
+
+// kernel1x64IndirectGo is the portable kernel1x64Indirect.
+func kernel1x64IndirectGo(kc int, a, b []float32, offs []int, c []float32) {
+	c = c[:64]
+	for kk := range kc {
+		av := a[kk]
+		bk := b[offs[kk] : offs[kk]+64]
+		for x := range c {
+			c[x] += av * bk[x]
+		}
+	}
+}

@@ -116,3 +116,22 @@ func kernel4x16Indirect(kc int, a, b []float32, offs []int, c []float32, ldc int
 	}
 	kernel4x16IndirectGo(kc, a, b, offs, c, ldc)
 }
+
+//go:noescape
+func sgemmKernel1x64IndirectAVX2(kc int, a, b *float32, offs *int, c *float32)
+
+// kernel1x64Indirect sets c[0:64] += sum over k of a[k]·b[offs[k]:offs[k]+64].
+func kernel1x64Indirect(kc int, a, b []float32, offs []int, c []float32) {
+	if kc == 0 {
+		return
+	}
+	if hasAVX2FMA {
+		_ = a[kc-1]
+		_ = offs[kc-1]
+		_ = c[63]
+		// The caller guarantees that every offs[k]+64 is within b.
+		sgemmKernel1x64IndirectAVX2(kc, &a[0], &b[0], &offs[0], &c[0])
+		return
+	}
+	kernel1x64IndirectGo(kc, a, b, offs, c)
+}

@@ -344,3 +344,60 @@ indstore:
 	VMOVUPS Y7, 32(DX)
 	VZEROUPPER
 	RET
+
+// func sgemmKernel1x64IndirectAVX2(kc int, a, b *float32, offs *int, c *float32)
+// c[0:64] += sum_k a[k] * b[offs[k] : offs[k]+64]: one output row, 64
+// positions wide, for depthwise convolutions (one channel per filter).
+TEXT ·sgemmKernel1x64IndirectAVX2(SB), NOSPLIT, $0-40
+	MOVQ   kc+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   b+16(FP), DI
+	MOVQ   offs+24(FP), R9
+	MOVQ   c+32(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  CX, CX
+	JE     dwstore
+
+dwloop:
+	MOVQ         (R9), R10
+	LEAQ         (DI)(R10*4), R11
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  (R11), Y8, Y0
+	VFMADD231PS  32(R11), Y8, Y1
+	VFMADD231PS  64(R11), Y8, Y2
+	VFMADD231PS  96(R11), Y8, Y3
+	VFMADD231PS  128(R11), Y8, Y4
+	VFMADD231PS  160(R11), Y8, Y5
+	VFMADD231PS  192(R11), Y8, Y6
+	VFMADD231PS  224(R11), Y8, Y7
+	ADDQ         $4, SI
+	ADDQ         $8, R9
+	DECQ         CX
+	JNZ          dwloop
+
+dwstore:
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	VADDPS  32(DX), Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	VADDPS  64(DX), Y2, Y2
+	VMOVUPS Y2, 64(DX)
+	VADDPS  96(DX), Y3, Y3
+	VMOVUPS Y3, 96(DX)
+	VADDPS  128(DX), Y4, Y4
+	VMOVUPS Y4, 128(DX)
+	VADDPS  160(DX), Y5, Y5
+	VMOVUPS Y5, 160(DX)
+	VADDPS  192(DX), Y6, Y6
+	VMOVUPS Y6, 192(DX)
+	VADDPS  224(DX), Y7, Y7
+	VMOVUPS Y7, 224(DX)
+	VZEROUPPER
+	RET

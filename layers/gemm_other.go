@@ -23,3 +23,7 @@ func dotKernel4x3(k int, a []float32, lda int, b []float32, ldb int, out *[12]fl
 func kernel4x16Indirect(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 	kernel4x16IndirectGo(kc, a, b, offs, c, ldc)
 }
+
+func kernel1x64Indirect(kc int, a, b []float32, offs []int, c []float32) {
+	kernel1x64IndirectGo(kc, a, b, offs, c)
+}

@@ -127,49 +127,26 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 			}
 		}
 		yg := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
-		// Start each output row from what y holds (the bias); the rest of
-		// the tile is cleared so that recycled memory (perhaps denormal or
-		// NaN) never enters the arithmetic.
-		if wq == ow {
-			// Output rows are contiguous in the tile: whole planes at once.
-			for mm := range mg {
-				copy(cs[mm*nPad:mm*nPad+outSize], yg[mm*outSize:(mm+1)*outSize])
-				clear(cs[mm*nPad+outSize : (mm+1)*nPad])
-			}
-			clear(cs[mg*nPad:])
+		// The tile starts from zero (recycled memory, perhaps NaN, must not
+		// enter the arithmetic) and is added to y, which holds the bias.
+		clear(cs)
+		t := directTiles{depthwise: depthwise, rows: rows, kcb: kcb, mPad: mPad, nPad: nPad, stripsM: stripsM, stripW: stripW,
+			ap: packedW[g], xpad: xpad, offs: offs, cs: cs}
+		// A closure handed to parallelFor escapes to the heap: build one
+		// only when the strips are really split between goroutines.
+		if ec.threads() > 1 && stripsN > 1 {
+			shared := t
+			ec.parallelFor(stripsN, func(lo, hi int) { shared.run(lo, hi) })
 		} else {
-			clear(cs)
-			for mm := range mg {
-				for oy := range oh {
-					copy(cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow], yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow])
-				}
-			}
+			t.run(0, stripsN)
 		}
-		ap := packedW[g]
-		ec.parallelFor(stripsN, func(lo, hi int) {
-			if depthwise {
-				for j := lo; j < hi; j++ {
-					kernel1x64Indirect(rows, ap, xpad[j*stripW:], offs, cs[j*stripW:])
-				}
-				return
-			}
-			for j := lo; j < hi; j++ {
-				for s := range stripsM {
-					for pc := 0; pc < rows; pc += kcb {
-						kc := min(kcb, rows-pc)
-						as := ap[pc*mPad+s*gemmMR*kc : pc*mPad+(s+1)*gemmMR*kc]
-						kernel4x16Indirect(kc, as, xpad[j*gemmNR:], offs[pc:pc+kc], cs[s*gemmMR*nPad+j*gemmNR:], nPad)
-					}
-				}
-			}
-		})
 		for mm := range mg {
 			if wq == ow {
-				copy(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize])
+				addTo(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize])
 				continue
 			}
 			for oy := range oh {
-				copy(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow])
+				addTo(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow])
 			}
 		}
 	}
@@ -189,5 +166,41 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 	}
 	for i := range items {
 		one(ec, i, xspace[:padLen], cspace[:mPad*nPad])
+	}
+}
+
+// directTiles is the work of one image and group of convDirect: output
+// strips of the tile buffer cs computed from the padded image xpad.
+type directTiles struct {
+	depthwise                              bool
+	rows, kcb, mPad, nPad, stripsM, stripW int
+	ap, xpad, cs                           []float32
+	offs                                   []int
+}
+
+// run computes output strips [lo, hi).
+func (t *directTiles) run(lo, hi int) {
+	if t.depthwise {
+		for j := lo; j < hi; j++ {
+			kernel1x64Indirect(t.rows, t.ap, t.xpad[j*t.stripW:], t.offs, t.cs[j*t.stripW:])
+		}
+		return
+	}
+	for j := lo; j < hi; j++ {
+		for s := range t.stripsM {
+			for pc := 0; pc < t.rows; pc += t.kcb {
+				kc := min(t.kcb, t.rows-pc)
+				as := t.ap[pc*t.mPad+s*gemmMR*kc : pc*t.mPad+(s+1)*gemmMR*kc]
+				kernel4x16Indirect(kc, as, t.xpad[j*gemmNR:], t.offs[pc:pc+kc], t.cs[s*gemmMR*t.nPad+j*gemmNR:], t.nPad)
+			}
+		}
+	}
+}
+
+// addTo adds src to dst element by element.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

@@ -115,12 +115,19 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 					yy := iy + pb[0]
 					rowBase := (ch*sy+yy%sy)*sx*phase + yy/sy*wq
 					src := img[ch*inSize+iy*iw : ch*inSize+(iy+1)*iw]
-					// Walk x through the phases without dividing.
-					px, qx := pb[1]%sx, pb[1]/sx
-					for _, v := range src {
-						xpad[rowBase+px*phase+qx] = v
-						if px++; px == sx {
-							px, qx = 0, qx+1
+					// Phase px takes every sx-th pixel, from the first
+					// whose padded column is px modulo sx.
+					for px := range sx {
+						first := ((px-pb[1])%sx + sx) % sx
+						if first >= iw {
+							continue
+						}
+						q := (first + pb[1]) / sx
+						dst := xpad[rowBase+px*phase+q : rowBase+px*phase+wq]
+						k := 0
+						for ix := first; ix < iw; ix += sx {
+							dst[k] = src[ix]
+							k++
 						}
 					}
 				}
@@ -199,6 +206,10 @@ func (t *directTiles) run(lo, hi int) {
 
 // addTo adds src to dst element by element.
 func addTo(dst, src []float32) {
+	if len(dst) >= 16 {
+		axpy(1, src[:len(dst)], dst)
+		return
+	}
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] += v

@@ -47,12 +47,26 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	inSize, outSize, kSize := NumElements(w.in), NumElements(w.out), NumElements(kernel)
+	mg := m / group
+	squeeze := inSize == 1 && kSize == 1 && group == 1
+	if !squeeze && useConvDirect(w) {
+		// The in-place path writes every output element, bias included.
+		y, err := newOutput(ec, n, append([]int{batch, m}, w.out...), false)
+		if err != nil {
+			return nil, err
+		}
+		var bf []float32
+		if bias != nil {
+			bf = bias.F
+		}
+		convDirect(ec, w, x, wt, bf, y, group, cg, mg)
+		return []*Tensor{y}, nil
+	}
 	y, err := newOutput(ec, n, append([]int{batch, m}, w.out...), bias == nil)
 	if err != nil {
 		return nil, err
 	}
-	inSize, outSize, kSize := NumElements(w.in), NumElements(w.out), NumElements(kernel)
-	mg := m / group
 	// Start from the bias so that the GEMM accumulates onto it (beta 1).
 	if bias != nil {
 		for i := range batch * m {
@@ -70,14 +84,10 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		})
 		return []*Tensor{y}, nil
 	}
-	if inSize == 1 && kSize == 1 && group == 1 {
+	if squeeze {
 		// 1×1 convolution of 1×1 planes (squeeze-excitation): a fully
 		// connected layer over the whole batch, Y = X·Wᵀ (+ bias in Y).
 		sgemm(ec, false, true, batch, m, c, 1, x.F, c, wt.F, c, 1, y.F, m)
-		return []*Tensor{y}, nil
-	}
-	if useConvDirect(w) {
-		convDirect(ec, w, x, wt, y, group, cg, m/group)
 		return []*Tensor{y}, nil
 	}
 	// A 1×1 kernel with unit strides and no padding needs no im2col: the

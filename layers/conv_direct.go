@@ -19,9 +19,9 @@ func useConvDirect(w *window) bool {
 	return hasAVX2FMA && w.rank() <= 2
 }
 
-// convDirect computes y (holding the bias, or zeros) += conv(x, wt) for
-// group convolution with cg input and mg output channels per group.
-func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int) {
+// convDirect sets y = conv(x, wt) + bias (nil: none) for group
+// convolution with cg input and mg output channels per group.
+func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int) {
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
 	out, stride := w.out, w.stride
 	if w.rank() == 1 {
@@ -135,7 +135,7 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 		}
 		yg := y.F[(b*m+g*mg)*outSize : (b*m+(g+1)*mg)*outSize]
 		// The tile starts from zero (recycled memory, perhaps NaN, must not
-		// enter the arithmetic) and is added to y, which holds the bias.
+		// enter the arithmetic); y is its valid part plus the bias.
 		clear(cs)
 		t := directTiles{depthwise: depthwise, rows: rows, kcb: kcb, mPad: mPad, nPad: nPad, stripsM: stripsM, stripW: stripW,
 			ap: packedW[g], xpad: xpad, offs: offs, cs: cs}
@@ -148,12 +148,16 @@ func convDirect(ec *execContext, w *window, x, wt, y *Tensor, group, cg, mg int)
 			t.run(0, stripsN)
 		}
 		for mm := range mg {
+			var bv float32
+			if bias != nil {
+				bv = bias[g*mg+mm]
+			}
 			if wq == ow {
-				addTo(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize])
+				addBias(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize], bv)
 				continue
 			}
 			for oy := range oh {
-				addTo(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow])
+				addBias(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow], bv)
 			}
 		}
 	}
@@ -204,14 +208,10 @@ func (t *directTiles) run(lo, hi int) {
 	}
 }
 
-// addTo adds src to dst element by element.
-func addTo(dst, src []float32) {
-	if len(dst) >= 16 {
-		axpy(1, src[:len(dst)], dst)
-		return
-	}
+// addBias sets dst = src + b element by element.
+func addBias(dst, src []float32, b float32) {
 	src = src[:len(dst)]
 	for i, v := range src {
-		dst[i] += v
+		dst[i] = v + b
 	}
 }

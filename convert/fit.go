@@ -67,7 +67,7 @@ type SiteFit struct {
 // uniformFloor is the share of the fit weight spread uniformly over the
 // range: the rare large inputs carry much of a network's signal, so the
 // fit must stay accurate there too, not only where the mass is.
-const uniformFloor = 0.2
+const uniformFloor = 0.1
 
 // distBins is the resolution of the distribution a fit is weighted by and
 // cached under.

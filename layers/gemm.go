@@ -476,3 +476,12 @@ func kernel1x64IndirectGo(kc int, a, b []float32, offs []int, c []float32) {
 		}
 	}
 }
+
+func maxIntoGo(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		if v > y[i] {
+			y[i] = v
+		}
+	}
+}

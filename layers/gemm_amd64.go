@@ -135,3 +135,16 @@ func kernel1x64Indirect(kc int, a, b []float32, offs []int, c []float32) {
 	}
 	kernel1x64IndirectGo(kc, a, b, offs, c)
 }
+
+//go:noescape
+func maxIntoAVX2(n int, x, y *float32)
+
+// maxInto sets y[i] = max(x[i], y[i]).
+func maxInto(x, y []float32) {
+	if hasAVX2FMA && len(x) > 0 {
+		_ = y[len(x)-1]
+		maxIntoAVX2(len(x), &x[0], &y[0])
+		return
+	}
+	maxIntoGo(x, y)
+}

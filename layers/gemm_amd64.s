@@ -401,3 +401,36 @@ dwstore:
 	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET
+
+// func maxIntoAVX2(n int, x, y *float32)
+// y[i] = max(x[i], y[i]) (where either is NaN, y[i] is kept).
+TEXT ·maxIntoAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+
+max8:
+	CMPQ    CX, $8
+	JLT     maxtail
+	VMOVUPS (SI), Y0
+	VMAXPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     max8
+
+maxtail:
+	TESTQ  CX, CX
+	JE     maxdone
+	VMOVSS (SI), X0
+	VMAXSS (DI), X0, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, SI
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    maxtail
+
+maxdone:
+	VZEROUPPER
+	RET

@@ -27,3 +27,5 @@ func kernel4x16Indirect(kc int, a, b []float32, offs []int, c []float32, ldc int
 func kernel1x64Indirect(kc int, a, b []float32, offs []int, c []float32) {
 	kernel1x64IndirectGo(kc, a, b, offs, c)
 }
+
+func maxInto(x, y []float32) { maxIntoGo(x, y) }

@@ -124,18 +124,32 @@ func padKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	// them with copy and map only the padding around them.
 	idLo, idHi := max(full[r-1], 0), min(full[r-1]+inLast, last)
 	ec.parallelFor(rows, func(lo, hi int) {
+		// idx is the position of the output row over all axes but the
+		// last, advanced like an odometer (divisions per row would cost
+		// more than copying a short row).
+		idx := make([]int, r-1)
+		rem := lo
+		for d := r - 2; d >= 0; d-- {
+			idx[d] = rem % out[d]
+			rem /= out[d]
+		}
 		for row := lo; row < hi; row++ {
 			// Input row of this output row, or -1 when it is padding.
-			base, rem, mul := 0, row, 1
+			base, mul := 0, 1
 			for d := r - 2; d >= 0; d-- {
-				j := maps[d][rem%out[d]]
-				rem /= out[d]
+				j := maps[d][idx[d]]
 				if j < 0 {
 					base = -1
 					break
 				}
 				base += j * mul
 				mul *= x.Shape[d]
+			}
+			for d := r - 2; d >= 0; d-- {
+				if idx[d]++; idx[d] < out[d] {
+					break
+				}
+				idx[d] = 0
 			}
 			m := maps[r-1]
 			if x.DType == Int64 {

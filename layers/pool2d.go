@@ -62,13 +62,9 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 					for ky := lo + 1; ky < hi; ky++ {
 						row := src[(y0+ky)*iw : (y0+ky+1)*iw]
 						if isMax {
-							for i, v := range row {
-								acc[i] = max(acc[i], v)
-							}
+							maxInto(row, acc)
 						} else {
-							for i, v := range row {
-								acc[i] += v
-							}
+							axpy(1, row, acc)
 						}
 					}
 					out := dst[oy*ow : (oy+1)*ow]

@@ -155,3 +155,14 @@ func TestPoolErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxIntoMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 100} {
+		x, y := randSlice(r, n), randSlice(r, n)
+		y2 := append([]float32(nil), y...)
+		maxInto(x, y)
+		maxIntoGo(x, y2)
+		assertClose(t, fmt.Sprintf("maxInto %d", n), y, y2, 0)
+	}
+}

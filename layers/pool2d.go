@@ -46,8 +46,12 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 	if dy == 1 && dx == 1 {
 		// Separable: reduce the window's rows into one row, then reduce
 		// along that row. Both loops run over contiguous memory.
+		kw := k[1]
+		full := iw - kw + 1 // windows that fit the row without padding
 		ec.parallelFor(planes, func(p0, p1 int) {
 			acc := make([]float32, iw)
+			// wm[x] is the maximum of acc[x : x+kw].
+			wm := make([]float32, max(full, 0))
 			for p := p0; p < p1; p++ {
 				src := x.F[p*ih*iw : (p+1)*ih*iw]
 				dst := y.F[p*oh*ow : (p+1)*oh*ow]
@@ -68,8 +72,21 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 						}
 					}
 					out := dst[oy*ow : (oy+1)*ow]
+					// For max pooling, reduce every whole window of the row
+					// with vector operations (summing them that way was
+					// slower than the direct loop below).
+					if full > 0 && isMax {
+						copy(wm, acc[:full])
+						for t := 1; t < kw; t++ {
+							maxInto(acc[t:t+full], wm)
+						}
+					}
 					for ox := range out {
 						x0 := ox*sx - pb[1]
+						if isMax && ax.lo[ox] == 0 && ax.hi[ox] == kw {
+							out[ox] = wm[x0] // a whole window inside the row
+							continue
+						}
 						seg := acc[max(x0+ax.lo[ox], 0):max(x0+ax.hi[ox], 0)]
 						if isMax {
 							best := float32(math.Inf(-1))

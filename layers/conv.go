@@ -11,6 +11,12 @@ package layers
 // convKernel computes ONNX Conv: X [N, C, spatial...], W [M, C/group,
 // kernel...], optional B [M].
 func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
+	return convAct(ec, n, in, nil)
+}
+
+// convAct is convKernel followed by the elementwise activation act (nil:
+// none), applied while each image's output is still in cache.
+func convAct(ec *execContext, n *Node, in []*Tensor, act func(dst, src []float32)) ([]*Tensor, error) {
 	x, err := floatInput(n, in, 0, "X")
 	if err != nil {
 		return nil, err
@@ -60,7 +66,7 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		if bias != nil {
 			bf = bias.F
 		}
-		convDirect(ec, w, x, wt, bf, y, group, cg, mg)
+		convDirect(ec, w, x, wt, bf, y, group, cg, mg, act)
 		return []*Tensor{y}, nil
 	}
 	y, err := newOutput(ec, n, append([]int{batch, m}, w.out...), bias == nil)
@@ -82,12 +88,14 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 				depthwise2D(w, x.F[i*inSize:(i+1)*inSize], wt.F[ch*kSize:(ch+1)*kSize], y.F[i*outSize:(i+1)*outSize])
 			}
 		})
+		applyRows(ec, y, outSize, act)
 		return []*Tensor{y}, nil
 	}
 	if squeeze {
 		// 1×1 convolution of 1×1 planes (squeeze-excitation): a fully
 		// connected layer over the whole batch, Y = X·Wᵀ (+ bias in Y).
 		sgemm(ec, false, true, batch, m, c, 1, x.F, c, wt.F, c, 1, y.F, m)
+		applyRows(ec, y, m, act)
 		return []*Tensor{y}, nil
 	}
 	// A 1×1 kernel with unit strides and no padding needs no im2col: the
@@ -153,6 +161,7 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 			one(ec, i, rowSpace[:outSize], &bufs[0])
 		}
 	}
+	applyRows(ec, y, outSize, act)
 	return []*Tensor{y}, nil
 }
 

@@ -19,9 +19,11 @@ func useConvDirect(w *window) bool {
 	return hasAVX2FMA && w.rank() <= 2
 }
 
-// convDirect sets y = conv(x, wt) + bias (nil: none) for group
-// convolution with cg input and mg output channels per group.
-func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int) {
+// convDirect sets y = act(conv(x, wt) + bias) (bias nil: none; act nil:
+// identity) for group convolution with cg input and mg output channels per
+// group. The activation runs on each image and group's block right after
+// its bias, while it is in cache.
+func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int, act func(dst, src []float32)) {
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
 	out, stride := w.out, w.stride
 	if w.rank() == 1 {
@@ -160,6 +162,9 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 				addBias(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow], bv)
 			}
 		}
+		if act != nil {
+			act(yg, yg)
+		}
 	}
 	if workers > 1 {
 		per := (items + workers - 1) / workers
@@ -208,8 +213,8 @@ func (t *directTiles) run(lo, hi int) {
 	}
 }
 
-// addBias sets dst = src + b element by element.
-func addBias(dst, src []float32, b float32) {
+// addBiasGo sets dst = src + b element by element (addBias without AVX2).
+func addBiasGo(dst, src []float32, b float32) {
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] = v + b

@@ -35,8 +35,13 @@ type Program struct {
 	// reads[s] is how many steps read slot s (each step counted once).
 	reads []int
 	// pinned[s] marks graph outputs, whose memory must never be recycled.
-	pinned  []bool
-	fsNodes []*Node
+	pinned []bool
+	// fused are the steps with activations merged into their producers
+	// (fuse.go), run when there is no observer; fusedReads counts their
+	// reads of each slot.
+	fused      []step
+	fusedReads []int
+	fsNodes    []*Node
 
 	mu    sync.Mutex
 	pools []*bufPool
@@ -190,6 +195,7 @@ func Compile(g *Graph, opt Options) (*Program, error) {
 	for _, o := range p.outputs {
 		p.pinned[o.slot] = true
 	}
+	p.fused, p.fusedReads = p.fuseSteps()
 	return p, nil
 }
 
@@ -322,7 +328,11 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 	defer p.putPool(pool)
 	ec := &execContext{Threads: p.threads, spikes: make(map[string]*SpikeStats), pool: pool}
 
-	for _, st := range p.steps {
+	steps, reads := p.fused, p.fusedReads
+	if obs != nil {
+		steps, reads = p.steps, p.reads
+	}
+	for _, st := range steps {
 		n := st.node
 		in := make([]*Tensor, len(st.in))
 		for k, s := range st.in {
@@ -360,7 +370,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 				b = &buffer{f: t.F, i: t.I}
 				fresh = append(fresh, b)
 			}
-			b.refs += p.reads[s]
+			b.refs += reads[s]
 			if p.pinned[s] {
 				b.pinned = true
 			}

@@ -148,3 +148,16 @@ func maxInto(x, y []float32) {
 	}
 	maxIntoGo(x, y)
 }
+
+//go:noescape
+func addScalarAVX2(n int, b float32, src, dst *float32)
+
+// addBias sets dst = src + b element by element.
+func addBias(dst, src []float32, b float32) {
+	if hasAVX2FMA && len(dst) > 0 {
+		_ = src[len(dst)-1]
+		addScalarAVX2(len(dst), b, &src[0], &dst[0])
+		return
+	}
+	addBiasGo(dst, src, b)
+}

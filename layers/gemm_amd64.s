@@ -434,3 +434,51 @@ maxtail:
 maxdone:
 	VZEROUPPER
 	RET
+
+// func addScalarAVX2(n int, b float32, src, dst *float32)
+// dst[i] = src[i] + b (one rounding, as in Go).
+TEXT ·addScalarAVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	VBROADCASTSS b+8(FP), Y0
+	MOVQ         src+16(FP), SI
+	MOVQ         dst+24(FP), DI
+
+adds32:
+	CMPQ    CX, $32
+	JLT     adds8
+	VADDPS  (SI), Y0, Y4
+	VADDPS  32(SI), Y0, Y5
+	VADDPS  64(SI), Y0, Y6
+	VADDPS  96(SI), Y0, Y7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     adds32
+
+adds8:
+	CMPQ    CX, $8
+	JLT     addstail
+	VADDPS  (SI), Y0, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     adds8
+
+addstail:
+	TESTQ   CX, CX
+	JE      addsdone
+	VADDSS  (SI), X0, X4
+	VMOVSS  X4, (DI)
+	ADDQ    $4, SI
+	ADDQ    $4, DI
+	DECQ    CX
+	JMP     addstail
+
+addsdone:
+	VZEROUPPER
+	RET

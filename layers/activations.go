@@ -47,11 +47,24 @@ func geluRowGo(dst, src []float32) {
 	}
 }
 
+// geluTanhRow computes 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³),
+// as x·sigmoid(2u) (the same function), so that the vector sigmoid does
+// the transcendental part; blocks of 64 keep the arguments on the stack.
 func geluTanhRow(dst, src []float32) {
 	dst = dst[:len(src)]
-	const c = 0.7978845608028654 // sqrt(2/pi)
-	for i, v := range src {
-		dst[i] = 0.5 * v * (1 + tanh32(c*(v+0.044715*v*v*v)))
+	const c2 = 2 * 0.7978845608028654 // 2·sqrt(2/pi)
+	var u [64]float32
+	for lo := 0; lo < len(src); lo += len(u) {
+		xs := src[lo:min(lo+len(u), len(src))]
+		us := u[:len(xs)]
+		for i, v := range xs {
+			us[i] = c2 * (v + 0.044715*v*v*v)
+		}
+		sigmoidRow(us, us)
+		out := dst[lo : lo+len(xs)]
+		for i, v := range xs {
+			out[i] = v * us[i]
+		}
 	}
 }
 

@@ -84,6 +84,29 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 		buf := gemmBuffers{a: wspace[g*mPad*rows : (g+1)*mPad*rows]}
 		packedW[g] = packAAll(ec, &buf, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
 	}
+	// The stride-phase gather's divisions, done once per layer instead of
+	// per image row (on small depthwise planes they outweighed the copy):
+	// rowOff[iy] is where input row iy starts in its phase plane, and
+	// phase px takes every sx-th pixel of a row from the first whose padded
+	// column is px modulo sx.
+	type phaseCols struct{ first, off, end int }
+	var rowOff []int
+	var phases []phaseCols
+	if sy != 1 || sx != 1 {
+		rowOff = make([]int, ih)
+		for iy := range ih {
+			yy := iy + pb[0]
+			rowOff[iy] = (yy%sy)*sx*phase + yy/sy*wq
+		}
+		for px := range sx {
+			first := ((px-pb[1])%sx + sx) % sx
+			if first >= iw {
+				continue
+			}
+			q := (first + pb[1]) / sx
+			phases = append(phases, phaseCols{first: first, off: px*phase + q, end: px*phase + wq})
+		}
+	}
 	items := batch * group
 	workers := 1
 	if items >= ec.threads() {
@@ -114,20 +137,12 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 			clear(xpad)
 			for ch := range cg {
 				for iy := range ih {
-					yy := iy + pb[0]
-					rowBase := (ch*sy+yy%sy)*sx*phase + yy/sy*wq
+					rowBase := ch*sy*sx*phase + rowOff[iy]
 					src := img[ch*inSize+iy*iw : ch*inSize+(iy+1)*iw]
-					// Phase px takes every sx-th pixel, from the first
-					// whose padded column is px modulo sx.
-					for px := range sx {
-						first := ((px-pb[1])%sx + sx) % sx
-						if first >= iw {
-							continue
-						}
-						q := (first + pb[1]) / sx
-						dst := xpad[rowBase+px*phase+q : rowBase+px*phase+wq]
+					for _, ph := range phases {
+						dst := xpad[rowBase+ph.off : rowBase+ph.end]
 						k := 0
-						for ix := first; ix < iw; ix += sx {
+						for ix := ph.first; ix < iw; ix += sx {
 							dst[k] = src[ix]
 							k++
 						}

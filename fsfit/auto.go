@@ -15,23 +15,43 @@ type autoConfig struct {
 	rounds      int // Adam+polish rounds in the refinement
 	// mutationWork sets the number of memetic iterations (see mutations).
 	mutationWork int
+	mutEpochs    int // Adam epochs after each mutation
+	memPoints    int // points of the memetic search (0: finalPoints)
+	templates    bool
+	parents      int // mutations start from one of the best parents (at least 3)
+	relocate     int // every relocate-th mutation re-draws in place, the others move a step
 }
 
-// defaultAuto was chosen by experiment on Swish to keep a K=16 fit near
+// moveStep moves step from to position to, shifting the steps between.
+func moveStep(p Params, from, to int) {
+	for _, s := range [][]float64{p.H, p.T, p.D} {
+		v := s[from]
+		if from < to {
+			copy(s[from:to], s[from+1:to+1])
+		} else {
+			copy(s[to+1:from+1], s[to:from])
+		}
+		s[to] = v
+	}
+}
+
+// defaultAuto was chosen by experiment on Swish to keep a K=16 fit under
 // 2 s on one core; thoroughAuto (Options.Thorough, used for the embedded
 // library) searches about twice as long.
 var (
-	defaultAuto  = autoConfig{starts: 10, keep: 3, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1, mutationWork: 800}
-	thoroughAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1, mutationWork: 1500}
+	defaultAuto = autoConfig{starts: 8, keep: 3, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1,
+		mutationWork: 82000, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2}
+	thoroughAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1,
+		mutationWork: 200000, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2}
 )
 
 // mutations is the number of memetic iterations at K steps: their cost
-// grows about as K², so a fixed work budget keeps a K=16 fit near 2 s.
+// grows about as K³ (a polish sweep searches K steps, each evaluating the
+// K-step tail), so a fixed work budget keeps the time of a fit roughly
+// independent of K.
 func (c autoConfig) mutations(k int) int {
-	return max(2, min(40, c.mutationWork/(k*k)))
+	return max(2, min(100, c.mutationWork/(k*k*k)))
 }
-
-const autoMutationEpochs = 100 // Adam epochs after each mutation
 
 const (
 	autoMaxSweeps   = 15    // block coordinate sweeps per polish
@@ -170,7 +190,7 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	// The papers' scale: [-8, 12] has unit 1.
 	unit := (f.hi - f.lo) / 20
 	f.plan(cfg.starts*(e+e/2+autoMaxSweeps) + cfg.keep*cfg.rounds*(e+autoMaxSweeps) +
-		cfg.mutations(f.k)*(autoMutationEpochs+autoMaxSweeps))
+		cfg.mutations(f.k)*(cfg.mutEpochs+autoMaxSweeps))
 
 	type cand struct {
 		p    Params
@@ -180,6 +200,9 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	s := newSearcher(b, f.hi-f.lo)
 	var cands []cand
 	structured := f.structuredStarts()
+	if cfg.templates {
+		structured = append(f.quantiserStarts(), structured...)
+	}
 	for i := 0; i < cfg.starts && !f.stop; i++ {
 		var p Params
 		if i < len(structured) && i < cfg.starts/2 {
@@ -226,19 +249,45 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	}
 	byLoss := func() { sort.SliceStable(pop, func(i, j int) bool { return pop[i].loss < pop[j].loss }) }
 	byLoss()
-	for it := 0; it < cfg.mutations(f.k) && !f.stop; it++ {
-		q := pop[f.rng.IntN(min(3, len(pop)))].p.Clone()
-		for j, n := 0, 1+f.rng.IntN(3); j < n; j++ {
-			t := f.rng.IntN(f.k)
-			q.H[t] = 2 * unit * f.rng.NormFloat64()
-			q.T[t] = f.lo + (f.hi-f.lo)*f.rng.Float64()
+	mb, ms := fb, fs
+	if cfg.memPoints > 0 && cfg.memPoints != cfg.finalPoints {
+		mb = f.batch(cfg.memPoints)
+		ms = newSearcher(mb, f.hi-f.lo)
+		for i := range pop {
+			mb.forward(pop[i].p, false, 0)
+			pop[i].loss = mb.solveD(pop[i].p)
 		}
-		l := trainAdam(fb, q, trainConfig{epochs: autoMutationEpochs, sched: schedule{0.01 * unit, 0.01},
+		byLoss()
+	}
+	for it := 0; it < cfg.mutations(f.k) && !f.stop; it++ {
+		q := pop[f.rng.IntN(min(max(3, cfg.parents), len(pop)))].p.Clone()
+		if cfg.relocate > 0 && f.k > 1 && it%cfg.relocate != 0 {
+			// Move a step: the order of the steps matters as much as
+			// their values, and in-place re-draws never change it.
+			from, to := f.rng.IntN(f.k), f.rng.IntN(f.k)
+			moveStep(q, from, to)
+			q.H[to] = 2 * unit * f.rng.NormFloat64()
+			q.T[to] = f.lo + (f.hi-f.lo)*f.rng.Float64()
+		} else {
+			for j, n := 0, 1+f.rng.IntN(3); j < n; j++ {
+				t := f.rng.IntN(f.k)
+				q.H[t] = 2 * unit * f.rng.NormFloat64()
+				q.T[t] = f.lo + (f.hi-f.lo)*f.rng.Float64()
+			}
+		}
+		l := trainAdam(mb, q, trainConfig{epochs: cfg.mutEpochs, sched: schedule{0.01 * unit, 0.01},
 			width: unit, varPro: true, tick: f.tick})
-		l = f.polish(fs, q, l)
+		l = f.polish(ms, q, l)
 		if worst := len(pop) - 1; l < pop[worst].loss {
 			pop[worst] = cand{q, l}
 			byLoss()
+		}
+	}
+
+	if mb != fb {
+		for i := range pop {
+			fb.forward(pop[i].p, false, 0)
+			pop[i].loss = f.polish(fs, pop[i].p, fb.solveD(pop[i].p))
 		}
 	}
 
@@ -268,4 +317,48 @@ func (f *fitter) polish(s *searcher, p Params, cur float64) float64 {
 		}
 	}
 	return cur
+}
+
+// quantiserStarts are constructive starts for a function that is near
+// linear above its main kink c: m equal "chunk" steps of width W fold
+// (c, hi] into (c, c+W], nb binary steps quantise that interval exactly
+// (d = h there), and the remaining steps are indicators over [lo, c]
+// (h = 0, thresholds spread evenly) that shape f below the kink.
+func (f *fitter) quantiserStarts() []Params {
+	c := f.lo + 0.4*(f.hi-f.lo)
+	if ks := f.kinks(); len(ks) > 0 {
+		c = ks[0]
+	}
+	unit := (f.hi - f.lo) / 20
+	var starts []Params
+	for _, tpl := range []struct {
+		shift float64
+		m, nb int
+	}{{unit, 2, f.k - 3}, {unit, 3, f.k / 3}, {0, 3, f.k / 2}} {
+		if tpl.m+tpl.nb > f.k || tpl.nb < 1 {
+			continue
+		}
+		starts = append(starts, quantiserStart(f.k, f.lo, f.hi, c+tpl.shift, tpl.m, tpl.nb))
+	}
+	return starts
+}
+
+func quantiserStart(k int, lo, hi, c float64, m, nb int) Params {
+	p := Params{H: make([]float64, k), T: make([]float64, k), D: make([]float64, k)}
+	w := (hi - c) / float64(m+1)
+	t := 0
+	for j := 0; j < m; j++ {
+		p.H[t], p.T[t], p.D[t] = w, c+w, w
+		t++
+	}
+	for j := 0; j < nb; j++ {
+		w /= 2
+		p.H[t], p.T[t], p.D[t] = w, c+w, w
+		t++
+	}
+	nf := k - t
+	for j := 0; t < k; j, t = j+1, t+1 {
+		p.T[t] = lo + (c-lo)*(float64(j)+1)/(float64(nf)+0.5)
+	}
+	return p
 }

@@ -21,8 +21,8 @@ func useConvDirect(w *window) bool {
 
 // convDirect sets y = act(conv(x, wt) + bias) (bias nil: none; act nil:
 // identity) for group convolution with cg input and mg output channels per
-// group. The activation runs on each image and group's block right after
-// its bias, while it is in cache.
+// group. The activation runs on each output plane's tile right after its
+// bias, while it is in cache.
 func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int, act func(dst, src []float32)) {
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
 	out, stride := w.out, w.stride
@@ -164,21 +164,34 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 		} else {
 			t.run(0, stripsN)
 		}
+		// Epilogue: bias (and activation) over each output channel's whole
+		// tile, discarded columns included, rounded up to 8 lanes (within
+		// nPad) so that the vector code does it in one call without a
+		// scalar tail; then the valid columns are copied out. Per output
+		// row calls cost more than the arithmetic on 7×7 planes.
+		span := min(nPad, (oh*wq+7)&^7)
 		for mm := range mg {
 			var bv float32
 			if bias != nil {
 				bv = bias[g*mg+mm]
 			}
+			dst := yg[mm*outSize : (mm+1)*outSize]
+			if wq == ow && act == nil {
+				addBias(dst, cs[mm*nPad:mm*nPad+outSize], bv)
+				continue
+			}
+			tile := cs[mm*nPad : mm*nPad+span]
+			addBias(tile, tile, bv)
+			if act != nil {
+				act(tile, tile)
+			}
 			if wq == ow {
-				addBias(yg[mm*outSize:(mm+1)*outSize], cs[mm*nPad:mm*nPad+outSize], bv)
+				copy(dst, tile[:outSize])
 				continue
 			}
 			for oy := range oh {
-				addBias(yg[mm*outSize+oy*ow:mm*outSize+(oy+1)*ow], cs[mm*nPad+oy*wq:mm*nPad+oy*wq+ow], bv)
+				copy(dst[oy*ow:(oy+1)*ow], tile[oy*wq:oy*wq+ow])
 			}
-		}
-		if act != nil {
-			act(yg, yg)
 		}
 	}
 	if workers > 1 {

@@ -235,11 +235,21 @@ func globalAveragePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor,
 		for p := lo; p < hi; p++ {
 			// Sum in float64: planes can be large and the mean must not
 			// drift with their size.
-			var s float64
-			for _, v := range x.F[p*size : (p+1)*size] {
-				s += float64(v)
+			// Four accumulators: one chain of dependent adds is bound
+			// by the adder's latency, not its throughput.
+			plane := x.F[p*size : (p+1)*size]
+			var s0, s1, s2, s3 float64
+			i := 0
+			for ; i+4 <= len(plane); i += 4 {
+				s0 += float64(plane[i])
+				s1 += float64(plane[i+1])
+				s2 += float64(plane[i+2])
+				s3 += float64(plane[i+3])
 			}
-			y.F[p] = float32(s / float64(size))
+			for ; i < len(plane); i++ {
+				s0 += float64(plane[i])
+			}
+			y.F[p] = float32((s0 + s1 + (s2 + s3)) / float64(size))
 		}
 	})
 	return []*Tensor{y}, nil

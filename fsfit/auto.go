@@ -15,11 +15,10 @@ type autoConfig struct {
 	rounds      int // Adam+polish rounds in the refinement
 	// mutationWork sets the number of memetic iterations (see mutations).
 	mutationWork int
-	mutEpochs    int // Adam epochs after each mutation
-	memPoints    int // points of the memetic search (0: finalPoints)
-	templates    bool
-	parents      int // mutations start from one of the best parents (at least 3)
-	relocate     int // every relocate-th mutation re-draws in place, the others move a step
+	mutEpochs    int  // Adam epochs after each mutation
+	memPoints    int  // points of the memetic search (0: finalPoints)
+	templates    bool // add quantiserStarts to the constructive starts
+	relocate     int  // every relocate-th mutation re-draws in place, the others move a step
 }
 
 // moveStep moves step from to position to, shifting the steps between.
@@ -235,9 +234,12 @@ func (f *fitter) auto(cfg autoConfig) Params {
 
 	// Refine the best few on the denser points, then evolve the
 	// population: a parent from the best three gets one to three steps
-	// re-drawn at random, is retrained briefly and polished, and replaces
-	// the worst member if it beats it (a memetic search: the block search
-	// does the local work, the mutations leave its local minima).
+	// re-drawn at random, or one step moved to another place in the
+	// sequence and re-drawn, is retrained briefly and polished, and
+	// replaces the worst member if it beats it (a memetic search: the
+	// block search does the local work, the mutations leave its local
+	// minima). The mutations run on the screening points, where they are
+	// four times cheaper; the survivors are re-polished on the denser ones.
 	pop := cands[:min(cfg.keep, len(cands))]
 	for i := range pop {
 		p := pop[i].p
@@ -260,7 +262,7 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		byLoss()
 	}
 	for it := 0; it < cfg.mutations(f.k) && !f.stop; it++ {
-		q := pop[f.rng.IntN(min(max(3, cfg.parents), len(pop)))].p.Clone()
+		q := pop[f.rng.IntN(min(3, len(pop)))].p.Clone()
 		if cfg.relocate > 0 && f.k > 1 && it%cfg.relocate != 0 {
 			// Move a step: the order of the steps matters as much as
 			// their values, and in-place re-draws never change it.

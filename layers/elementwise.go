@@ -13,6 +13,9 @@ type num interface{ ~float32 | ~int64 }
 // compiler sees plain loops over slices (bounds checks hoisted).
 
 func rowAdd[T num](d, a []T, sa int, b []T, sb int) {
+	if arithRow('+', d, a, sa, b, sb) {
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:len(d)], b[:len(d)]
@@ -35,6 +38,9 @@ func rowAdd[T num](d, a []T, sa int, b []T, sb int) {
 }
 
 func rowSub[T num](d, a []T, sa int, b []T, sb int) {
+	if arithRow('-', d, a, sa, b, sb) {
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:len(d)], b[:len(d)]
@@ -57,6 +63,9 @@ func rowSub[T num](d, a []T, sa int, b []T, sb int) {
 }
 
 func rowMul[T num](d, a []T, sa int, b []T, sb int) {
+	if arithRow('*', d, a, sa, b, sb) {
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:len(d)], b[:len(d)]
@@ -79,6 +88,9 @@ func rowMul[T num](d, a []T, sa int, b []T, sb int) {
 }
 
 func rowDiv[T num](d, a []T, sa int, b []T, sb int) {
+	if arithRow('/', d, a, sa, b, sb) {
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:len(d)], b[:len(d)]

@@ -32,6 +32,7 @@ func vvMulAVX2(n int, a, b, d *float32)
 
 //go:noescape
 func vvDivAVX2(n int, a, b, d *float32)
+
 // arithRow computes a float32 arithmetic row with the vector code when
 // both operands are not scalars at once; false means the caller's loop
 // must do it (no AVX2, a short row, or another element type).

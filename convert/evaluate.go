@@ -58,7 +58,15 @@ type Calibration struct {
 	Stats   map[string]*Stats
 	Profile *Profile
 	Seconds float64
+	// probeX is the first probeSamples calibration samples and probeY the
+	// ANN's output on them: the parameter choice measures the network's
+	// sensitivity to each site on them.
+	probeX, probeY *layers.Tensor
 }
+
+// probeSamples is the number of calibration samples the sensitivity of the
+// output to each site is measured on.
+const probeSamples = 128
 
 // neurons returns each site's neurons per sample, from the profile.
 func (c *Calibration) neurons(sites []Site) map[string]float64 {
@@ -85,7 +93,13 @@ func (m *Model) CalibrateSites(calib *layers.Tensor, opt Options) (*Calibration,
 	if err != nil {
 		return nil, err
 	}
-	return &Calibration{Samples: calib.Shape[0], Stats: stats, Profile: prof, Seconds: time.Since(start).Seconds()}, nil
+	px := Slice(calib, 0, min(probeSamples, calib.Shape[0]))
+	py, err := runBatches(m.prog, m.Input.Name, m.Output, px, opt.Batch, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("calibration: %w", err)
+	}
+	return &Calibration{Samples: calib.Shape[0], Stats: stats, Profile: prof, Seconds: time.Since(start).Seconds(),
+		probeX: px, probeY: py}, nil
 }
 
 func firstStep(ks []int) int {
@@ -105,7 +119,13 @@ func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
-	fits, err := fitter.FitSites(sites, cal.Stats, cal.neurons(sites))
+	var probe Probe
+	if cal.probeX != nil {
+		probe = func(params map[string]layers.FSParams) (float64, error) {
+			return m.outputError(sites, params, cal.probeX, cal.probeY, opt.Batch)
+		}
+	}
+	fits, err := fitter.FitSitesProbed(sites, cal.Stats, cal.neurons(sites), probe)
 	if err != nil {
 		return nil, err
 	}
@@ -340,4 +360,30 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
 	}
 	return out
+}
+
+// outputError runs the SNN of m with the given site parameters on x and
+// returns the mean squared difference of its output from want (the ANN's).
+func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, want *layers.Tensor, batch int) (float64, error) {
+	g, err := BuildSNN(m.Graph, sites, params)
+	if err != nil {
+		return 0, err
+	}
+	prog, err := layers.Compile(g, layers.Options{Threads: m.Threads})
+	if err != nil {
+		return 0, fmt.Errorf("SNN: %w", err)
+	}
+	y, err := runBatches(prog, m.Input.Name, m.Output, x, batch, nil, nil)
+	if err != nil {
+		return 0, fmt.Errorf("SNN: %w", err)
+	}
+	if y.Len() != want.Len() {
+		return 0, fmt.Errorf("SNN output has %d values, the ANN's %d", y.Len(), want.Len())
+	}
+	var e float64
+	for i, v := range y.F {
+		d := float64(v) - float64(want.F[i])
+		e += d * d
+	}
+	return e / float64(max(1, y.Len())), nil
 }

@@ -213,6 +213,23 @@ type option struct {
 // few neurons, such as squeeze-excitation gates, cost little spike budget
 // and stay accurate.
 func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[string]float64) ([]SiteFit, error) {
+	return f.FitSitesProbed(sites, stats, neurons, nil)
+}
+
+// Probe measures the network's output error (against the ANN, on
+// calibration data) when the sites take the given FS parameters.
+type Probe func(params map[string]layers.FSParams) (float64, error)
+
+// FitSitesProbed is FitSites, except that with a probe and a spike budget
+// that the most accurate candidates exceed, each site's fit error is
+// weighted by the network's measured sensitivity to it instead of by its
+// neurons: for each site, the probe measures the increase of the output
+// error when only that site takes a cheaper candidate (the others their
+// most accurate), per unit of the site's MSE increase. The budget then
+// goes where the output is sensitive: each site takes the candidate
+// minimising sensitivity·MSE + λ·neurons·spikes with the smallest λ that
+// meets the budget.
+func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons map[string]float64, probe Probe) ([]SiteFit, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	acts := make([]fsfit.Activation, len(sites))
@@ -335,7 +352,14 @@ func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[str
 			}
 		}
 	}
-	choice := chooseOptions(sites, opts, neurons, f.opt.SpikeBudget)
+	choice := chooseOptions(sites, opts, neurons, f.opt.SpikeBudget, nil)
+	if probe != nil && f.opt.SpikeBudget >= 0 && !sameChoice(choice, chooseOptions(sites, opts, neurons, -1, nil)) {
+		sens, err := sensitivities(sites, opts, choice, neurons, probe)
+		if err != nil {
+			return nil, err
+		}
+		choice = chooseOptions(sites, opts, neurons, f.opt.SpikeBudget, sens)
+	}
 	fits := make([]SiteFit, len(sites))
 	for i, s := range sites {
 		o := opts[i][choice[i]]
@@ -348,7 +372,11 @@ func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[str
 
 // chooseOptions picks one option per site: the most accurate without a
 // budget (budget < 0), else the Lagrangian choice of FitSites.
-func chooseOptions(sites []Site, opts [][]option, neurons map[string]float64, budget float64) []int {
+//
+// With sens (one weight per site), a site's MSE is weighted by sens[i]
+// and its spikes by its neurons: the choice minimises the summed
+// sensitivity-weighted error subject to the budget.
+func chooseOptions(sites []Site, opts [][]option, neurons map[string]float64, budget float64, sens []float64) []int {
 	n := make([]float64, len(sites))
 	var total float64
 	for i, s := range sites {
@@ -363,10 +391,13 @@ func chooseOptions(sites []Site, opts [][]option, neurons map[string]float64, bu
 		choice := make([]int, len(sites))
 		var spikes float64
 		for i := range sites {
-			rate := lambda * n[i] / math.Max(n[i], avg)
+			rate, w := lambda*n[i]/math.Max(n[i], avg), 1.0
+			if sens != nil {
+				rate, w = lambda*n[i]/total, sens[i]
+			}
 			best := math.Inf(1)
 			for j, o := range opts[i] {
-				cost := o.metrics.MSE + rate*o.metrics.SpikesPerInput
+				cost := w*o.metrics.MSE + rate*o.metrics.SpikesPerInput
 				if cost < best {
 					best, choice[i] = cost, j
 				}
@@ -382,13 +413,13 @@ func chooseOptions(sites []Site, opts [][]option, neurons map[string]float64, bu
 	lo, hi := 0.0, 1e-9
 	for {
 		c, m := pick(hi)
-		if m <= budget || hi > 1e6 {
+		if m <= budget || hi > 1e30 {
 			choice = c
 			break
 		}
 		lo, hi = hi, hi*4
 	}
-	for it := 0; it < 60; it++ {
+	for it := 0; it < 100; it++ {
 		mid := (lo + hi) / 2
 		c, m := pick(mid)
 		if m <= budget {
@@ -496,4 +527,72 @@ func measure(act fsfit.Activation, p layers.FSParams, xs []float32) fsfit.Metric
 		m.SpikesPerInput /= float64(len(xs))
 	}
 	return m
+}
+
+func sameChoice(a, b []int) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sensitivities measures, for each site, the output error added per unit
+// of site MSE when only that site leaves its most accurate candidate for a
+// cheaper one: the candidate budgeted is (the MSE-weighted budget choice),
+// or, where that is the most accurate one, the most accurate candidate
+// that spends fewer spikes. Sites with no cheaper candidate, or whose
+// probe added no error, get a small positive weight.
+func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[string]float64, probe Probe) ([]float64, error) {
+	best := chooseOptions(sites, opts, neurons, -1, nil)
+	params := make(map[string]layers.FSParams, len(sites))
+	for i, s := range sites {
+		params[s.Node] = opts[i][best[i]].params
+	}
+	base, err := probe(params)
+	if err != nil {
+		return nil, fmt.Errorf("sensitivity probe: %w", err)
+	}
+	sens := make([]float64, len(sites))
+	var measured []float64
+	for i, s := range sites {
+		b := opts[i][best[i]]
+		c := budgeted[i]
+		if c == best[i] {
+			c = -1
+			for j, o := range opts[i] {
+				if o.metrics.SpikesPerInput < b.metrics.SpikesPerInput && o.metrics.MSE > b.metrics.MSE &&
+					(c < 0 || o.metrics.MSE < opts[i][c].metrics.MSE) {
+					c = j
+				}
+			}
+		}
+		if c < 0 || opts[i][c].metrics.MSE <= b.metrics.MSE {
+			sens[i] = -1 // filled in below
+			continue
+		}
+		params[s.Node] = opts[i][c].params
+		e, err := probe(params)
+		params[s.Node] = b.params
+		if err != nil {
+			return nil, fmt.Errorf("sensitivity probe of site %q: %w", s.Node, err)
+		}
+		sens[i] = math.Max(e-base, 0) / (opts[i][c].metrics.MSE - b.metrics.MSE)
+		measured = append(measured, sens[i])
+	}
+	// Probes can add no error (noise, cancellation); a floor of a
+	// hundredth of the median keeps such sites from taking arbitrarily bad
+	// candidates on a sample of limited size.
+	floor := 1e-12
+	if len(measured) > 0 {
+		sort.Float64s(measured)
+		floor = math.Max(floor, measured[len(measured)/2]/100)
+	}
+	for i := range sens {
+		if sens[i] < floor {
+			sens[i] = floor
+		}
+	}
+	return sens, nil
 }

@@ -207,16 +207,60 @@ func TestChooseOptionsMeetsBudget(t *testing.T) {
 		{mk(1e-6, 9), mk(1e-3, 1)},
 	}
 	neurons := map[string]float64{"big": 1000, "small": 10}
-	if c := chooseOptions(sites, opts, neurons, -1); c[0] != 0 || c[1] != 0 {
+	if c := chooseOptions(sites, opts, neurons, -1, nil); c[0] != 0 || c[1] != 0 {
 		t.Errorf("no budget: choice %v, want the most accurate", c)
 	}
 	// Budget 2.5: the big site must drop to 2 spikes; the small gate-like
 	// site keeps its accurate option (it costs 10*9/1010 = 0.09 spikes).
-	if c := chooseOptions(sites, opts, neurons, 2.5); c[0] != 1 || c[1] != 0 {
+	if c := chooseOptions(sites, opts, neurons, 2.5, nil); c[0] != 1 || c[1] != 0 {
 		t.Errorf("budget 2.5: choice %v, want [1 0]", c)
 	}
 	// An unreachable budget takes the fewest spikes.
-	if c := chooseOptions(sites, opts, neurons, 0.5); c[0] != 2 || c[1] != 1 {
+	if c := chooseOptions(sites, opts, neurons, 0.5, nil); c[0] != 2 || c[1] != 1 {
 		t.Errorf("budget 0.5: choice %v, want [2 1]", c)
+	}
+}
+
+// The sensitivity-weighted choice spends the budget on the site the output
+// depends on, measured through a probe.
+func TestSensitivityMovesBudget(t *testing.T) {
+	// Options are tagged by D[0] so the fake probe knows which one a site has.
+	mk := func(tag float32, mse, spikes float64) option {
+		return option{params: layers.FSParams{H: []float32{1}, T: []float32{0}, D: []float32{tag}},
+			metrics: fsfit.Metrics{MSE: mse, SpikesPerInput: spikes}}
+	}
+	sites := []Site{{Node: "a"}, {Node: "b"}}
+	opts := [][]option{
+		{mk(0, 1e-4, 4), mk(1, 1e-2, 1)},
+		{mk(0, 1e-4, 4), mk(1, 1e-2, 1)},
+	}
+	neurons := map[string]float64{"a": 100, "b": 100}
+	// The output error is 50 times more sensitive to site a than to b.
+	coef := map[string]float64{"a": 50, "b": 1}
+	probe := func(p map[string]layers.FSParams) (float64, error) {
+		var e float64
+		for i, s := range sites {
+			e += coef[s.Node] * opts[i][int(p[s.Node].D[0])].metrics.MSE
+		}
+		return e, nil
+	}
+	budgeted := chooseOptions(sites, opts, neurons, 2.5, nil)
+	sens, err := sensitivities(sites, opts, budgeted, neurons, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sens[0]-50) > 1e-6 || math.Abs(sens[1]-1) > 1e-6 {
+		t.Fatalf("sensitivities %v, want [50 1]", sens)
+	}
+	if c := chooseOptions(sites, opts, neurons, 2.5, sens); c[0] != 0 || c[1] != 1 {
+		t.Errorf("sensitivity-weighted choice %v, want [0 1] (the insensitive site b saves the spikes)", c)
+	}
+	coef["a"], coef["b"] = 1, 50
+	sens, err = sensitivities(sites, opts, budgeted, neurons, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := chooseOptions(sites, opts, neurons, 2.5, sens); c[0] != 1 || c[1] != 0 {
+		t.Errorf("sensitivity-weighted choice %v, want [1 0]", c)
 	}
 }

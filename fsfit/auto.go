@@ -199,12 +199,13 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	s := newSearcher(b, f.hi-f.lo)
 	var cands []cand
 	structured := f.structuredStarts()
+	structured = structured[:min(len(structured), cfg.starts/2)]
 	if cfg.templates {
-		structured = append(f.quantiserStarts(), structured...)
+		structured = append(structured, f.quantiserStarts()...)
 	}
 	for i := 0; i < cfg.starts && !f.stop; i++ {
 		var p Params
-		if i < len(structured) && i < cfg.starts/2 {
+		if i < len(structured) && i < cfg.starts-2 {
 			// Constructive starts compete as they are (for piecewise-linear
 			// f they are near exact, below the resolution of the screening
 			// points) and polished.
@@ -251,6 +252,11 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	}
 	byLoss := func() { sort.SliceStable(pop, func(i, j int) bool { return pop[i].loss < pop[j].loss }) }
 	byLoss()
+	// The best so far competes in the final choice whatever the
+	// mutations do: on the few points of the memetic search, children can
+	// overfit and push out a neuron that is better on the whole range
+	// (the exact binary expansion for relu, for example).
+	elite := cand{pop[0].p.Clone(), pop[0].loss}
 	mb, ms := fb, fs
 	if cfg.memPoints > 0 && cfg.memPoints != cfg.finalPoints {
 		mb = f.batch(cfg.memPoints)
@@ -298,7 +304,7 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	vb := f.batch(autoValidPoints)
 	var best Params
 	bestLoss := math.Inf(1)
-	for _, c := range pop {
+	for _, c := range append(pop, elite) {
 		vb.forward(c.p, false, 0)
 		if l := vb.solveD(c.p); l < bestLoss {
 			best, bestLoss = c.p, l

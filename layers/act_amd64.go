@@ -15,6 +15,9 @@ func hardSwishAVX2(n int, src, dst *float32)
 //go:noescape
 func reluAVX2(n int, src, dst *float32)
 
+//go:noescape
+func tanhAVX2(n int, src, dst *float32)
+
 // vecRow runs asm on the largest multiple of 8 elements and goRow on the
 // rest; goRow alone without AVX2.
 func vecRow(asm func(n int, src, dst *float32), goRow func(dst, src []float32), dst, src []float32) {
@@ -33,3 +36,4 @@ func siluRow(dst, src []float32)      { vecRow(siluAVX2, siluRowGo, dst, src) }
 func geluRow(dst, src []float32)      { vecRow(geluAVX2, geluRowGo, dst, src) }
 func hardSwishRow(dst, src []float32) { vecRow(hardSwishAVX2, hardSwishRowGo, dst, src) }
 func reluRow(dst, src []float32)      { vecRow(reluAVX2, reluRowGo, dst, src) }
+func tanhRow(dst, src []float32)      { vecRow(tanhAVX2, tanhRowGo, dst, src) }

@@ -408,3 +408,104 @@ rloop:
 rdone:
 	VZEROUPPER
 	RET
+
+
+// tanh: Cephes tanhf polynomial below |x| = 0.625, else (1-e)/(1+e) with
+// e = exp(-2|x|) and the sign of x.
+DATA tanhC0<>+0(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+4(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+8(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+12(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+16(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+20(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+24(SB)/4, $0xbbbaf0ea
+DATA tanhC0<>+28(SB)/4, $0xbbbaf0ea
+GLOBL tanhC0<>(SB), RODATA|NOPTR, $32
+DATA tanhC1<>+0(SB)/4, $0x3ca9134e
+DATA tanhC1<>+4(SB)/4, $0x3ca9134e
+DATA tanhC1<>+8(SB)/4, $0x3ca9134e
+DATA tanhC1<>+12(SB)/4, $0x3ca9134e
+DATA tanhC1<>+16(SB)/4, $0x3ca9134e
+DATA tanhC1<>+20(SB)/4, $0x3ca9134e
+DATA tanhC1<>+24(SB)/4, $0x3ca9134e
+DATA tanhC1<>+28(SB)/4, $0x3ca9134e
+GLOBL tanhC1<>(SB), RODATA|NOPTR, $32
+DATA tanhC2<>+0(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+4(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+8(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+12(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+16(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+20(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+24(SB)/4, $0xbd5c1e2d
+DATA tanhC2<>+28(SB)/4, $0xbd5c1e2d
+GLOBL tanhC2<>(SB), RODATA|NOPTR, $32
+DATA tanhC3<>+0(SB)/4, $0x3e088393
+DATA tanhC3<>+4(SB)/4, $0x3e088393
+DATA tanhC3<>+8(SB)/4, $0x3e088393
+DATA tanhC3<>+12(SB)/4, $0x3e088393
+DATA tanhC3<>+16(SB)/4, $0x3e088393
+DATA tanhC3<>+20(SB)/4, $0x3e088393
+DATA tanhC3<>+24(SB)/4, $0x3e088393
+DATA tanhC3<>+28(SB)/4, $0x3e088393
+GLOBL tanhC3<>(SB), RODATA|NOPTR, $32
+DATA tanhC4<>+0(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+4(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+8(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+12(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+16(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+20(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+24(SB)/4, $0xbeaaaa99
+DATA tanhC4<>+28(SB)/4, $0xbeaaaa99
+GLOBL tanhC4<>(SB), RODATA|NOPTR, $32
+DATA tanhLim<>+0(SB)/4, $0x3f200000
+DATA tanhLim<>+4(SB)/4, $0x3f200000
+DATA tanhLim<>+8(SB)/4, $0x3f200000
+DATA tanhLim<>+12(SB)/4, $0x3f200000
+DATA tanhLim<>+16(SB)/4, $0x3f200000
+DATA tanhLim<>+20(SB)/4, $0x3f200000
+DATA tanhLim<>+24(SB)/4, $0x3f200000
+DATA tanhLim<>+28(SB)/4, $0x3f200000
+GLOBL tanhLim<>(SB), RODATA|NOPTR, $32
+DATA negTwo<>+0(SB)/4, $0xc0000000
+DATA negTwo<>+4(SB)/4, $0xc0000000
+DATA negTwo<>+8(SB)/4, $0xc0000000
+DATA negTwo<>+12(SB)/4, $0xc0000000
+DATA negTwo<>+16(SB)/4, $0xc0000000
+DATA negTwo<>+20(SB)/4, $0xc0000000
+DATA negTwo<>+24(SB)/4, $0xc0000000
+DATA negTwo<>+28(SB)/4, $0xc0000000
+GLOBL negTwo<>(SB), RODATA|NOPTR, $32
+
+// func tanhAVX2(n int, src, dst *float32); n a multiple of 8.
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	PROLOGUE
+
+loop:
+	VMOVUPS      (SI), Y4
+	VANDPS       absMask<>(SB), Y4, Y5
+	VMULPS       negTwo<>(SB), Y5, Y0
+	EXP8
+	VSUBPS       Y0, Y13, Y6
+	VADDPS       Y13, Y0, Y0
+	VDIVPS       Y0, Y6, Y6
+	VANDPS       signMask<>(SB), Y4, Y7
+	VORPS        Y7, Y6, Y6
+	VMULPS       Y4, Y4, Y8
+	VMOVUPS      tanhC0<>(SB), Y9
+	VFMADD213PS  tanhC1<>(SB), Y8, Y9
+	VFMADD213PS  tanhC2<>(SB), Y8, Y9
+	VFMADD213PS  tanhC3<>(SB), Y8, Y9
+	VFMADD213PS  tanhC4<>(SB), Y8, Y9
+	VMULPS       Y8, Y4, Y10
+	VFMADD213PS  Y4, Y10, Y9
+	VCMPPS       $1, tanhLim<>(SB), Y5, Y11
+	VBLENDVPS    Y11, Y9, Y6, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          loop
+
+done:
+	VZEROUPPER
+	RET

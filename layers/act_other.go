@@ -7,6 +7,7 @@ func siluRow(dst, src []float32)      { siluRowGo(dst, src) }
 func geluRow(dst, src []float32)      { geluRowGo(dst, src) }
 func hardSwishRow(dst, src []float32) { hardSwishRowGo(dst, src) }
 func reluRow(dst, src []float32)      { reluRowGo(dst, src) }
+func tanhRow(dst, src []float32)      { tanhRowGo(dst, src) }
 
 // arithRow reports that the caller's loop must compute the row (no vector
 // code on this architecture).

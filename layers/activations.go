@@ -26,27 +26,10 @@ func sigmoidRowGo(dst, src []float32) {
 	}
 }
 
-// tanhRow computes tanh(x) as 2·sigmoid(2x) - 1 through the vector
-// sigmoid, except below |x| = 0.625, where that difference would lose
-// relative precision and tanh32's odd polynomial is used (as in tanh32).
-func tanhRow(dst, src []float32) {
+func tanhRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
-	var u [64]float32
-	for lo := 0; lo < len(src); lo += len(u) {
-		xs := src[lo:min(lo+len(u), len(src))]
-		us := u[:len(xs)]
-		for i, v := range xs {
-			us[i] = 2 * v
-		}
-		sigmoidRow(us, us)
-		out := dst[lo : lo+len(xs)]
-		for i, v := range xs {
-			if v > -0.625 && v < 0.625 {
-				out[i] = tanh32(v)
-			} else {
-				out[i] = 2*us[i] - 1
-			}
-		}
+	for i, v := range src {
+		dst[i] = tanh32(v)
 	}
 }
 

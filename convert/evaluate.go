@@ -152,6 +152,7 @@ type SiteReport struct {
 	MSE             float64    `json:"mse"` // on the site's calibration inputs
 	MaxAbsError     float64    `json:"max_abs_error"`
 	Source          string     `json:"source"`
+	DRefit          bool       `json:"d_refit,omitempty"` // d re-solved for the site's inputs
 	FitRange        [2]float64 `json:"fit_range"`
 	Gate            bool       `json:"gate,omitempty"`
 	Input           *Stats     `json:"input,omitempty"`
@@ -320,7 +321,7 @@ func (m *Model) evaluateSNN(conv *Conversion, cal *Calibration, x *layers.Tensor
 		s := stats[f.Node]
 		sr := SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: s.NeuronsPerSample,
 			SpikesPerNeuron: Float(ratio(s.Spikes, s.Elements)), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
-			Source: f.Source, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
+			Source: f.Source, DRefit: f.RefitD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
 		r.Sites = append(r.Sites, sr)
 		r.Neurons += s.NeuronsPerSample
@@ -356,7 +357,7 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 		}
 		out[i] = SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: neurons,
 			SpikesPerNeuron: Float(f.SpikesPerInput), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
-			Source: f.Source, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
+			Source: f.Source, DRefit: f.RefitD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
 	}
 	return out

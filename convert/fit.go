@@ -44,7 +44,10 @@ type FitOptions struct {
 	// Points and Epochs are passed to fsfit.Fit (0 = 4000 points, which
 	// fsfit measures its result on, and its default epochs).
 	Points, Epochs int
-	Progress       Progress
+	// NoRefit leaves every candidate's output weights d as made, instead
+	// of also offering them re-solved for the site's inputs (refitD).
+	NoRefit  bool
+	Progress Progress
 }
 
 // SiteFit is a site with the FS parameters chosen for it and how well they
@@ -54,6 +57,9 @@ type SiteFit struct {
 	Stats  *Stats
 	Params layers.FSParams
 	Source string
+	// RefitD reports that the output weights d were re-solved by least
+	// squares for the site's inputs, with zero mean error (refitD).
+	RefitD bool
 	// Active is the number of steps that can spike: a fit with fewer
 	// steps than K is padded with steps that never spike.
 	Active int
@@ -196,6 +202,7 @@ type option struct {
 	active  int
 	lo, hi  float64
 	metrics fsfit.Metrics
+	refit   bool // d re-solved for the site's inputs (refitD)
 }
 
 // FitSites chooses parameters for every site. Candidates are the
@@ -327,6 +334,13 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 				lp := pad(toLayers(p), s.K)
 				opts[i] = append(opts[i], option{params: lp, source: source, active: active, lo: lo, hi: hi,
 					metrics: measure(acts[i], lp, sample)})
+				if f.opt.NoRefit {
+					return
+				}
+				if rp, ok := refitD(acts[i], lp, sample); ok {
+					opts[i] = append(opts[i], option{params: rp, source: source, active: active, lo: lo, hi: hi,
+						refit: true, metrics: measure(acts[i], rp, sample)})
+				}
 			}
 			if f.opt.Mode != "fit" {
 				for _, c := range libraryCandidates(acts[i], s.K) {
@@ -354,16 +368,46 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 	}
 	choice := chooseOptions(sites, opts, neurons, f.opt.SpikeBudget, nil)
 	if probe != nil && f.opt.SpikeBudget >= 0 && !sameChoice(choice, chooseOptions(sites, opts, neurons, -1, nil)) {
-		sens, err := sensitivities(sites, opts, choice, neurons, probe)
+		sens, limit, err := sensitivities(sites, opts, choice, neurons, probe)
 		if err != nil {
 			return nil, err
 		}
-		choice = chooseOptions(sites, opts, neurons, f.opt.SpikeBudget, sens)
+		// The sensitivity is measured at one cheaper candidate; the
+		// output error is far from linear in a site's MSE beyond it, so
+		// candidates much worse than the probed one are not offered.
+		trusted := make([][]option, len(sites))
+		for i := range opts {
+			trusted[i] = opts[i]
+			if limit[i] > 0 {
+				trusted[i] = nil
+				for _, o := range opts[i] {
+					if o.metrics.MSE <= limit[i] {
+						trusted[i] = append(trusted[i], o)
+					}
+				}
+			}
+		}
+		sc := chooseOptions(sites, trusted, neurons, f.opt.SpikeBudget, sens)
+		// Keep the sensitivity-weighted choice only if the network agrees.
+		errMSE, err := probe(chosenParams(sites, opts, choice))
+		if err != nil {
+			return nil, fmt.Errorf("sensitivity probe: %w", err)
+		}
+		errSens, err := probe(chosenParams(sites, trusted, sc))
+		if err != nil {
+			return nil, fmt.Errorf("sensitivity probe: %w", err)
+		}
+		if debugOptions {
+			fmt.Printf("probe: MSE-weighted choice %.4g, sensitivity-weighted %.4g\n", errMSE, errSens)
+		}
+		if errSens < errMSE {
+			opts, choice = trusted, sc
+		}
 	}
 	fits := make([]SiteFit, len(sites))
 	for i, s := range sites {
 		o := opts[i][choice[i]]
-		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, Active: o.active,
+		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, RefitD: o.refit, Active: o.active,
 			FitLo: o.lo, FitHi: o.hi, MSE: o.metrics.MSE, MaxAbsError: o.metrics.MaxAbsError,
 			SpikesPerInput: o.metrics.SpikesPerInput}
 	}
@@ -544,7 +588,15 @@ func sameChoice(a, b []int) bool {
 // or, where that is the most accurate one, the most accurate candidate
 // that spends fewer spikes. Sites with no cheaper candidate, or whose
 // probe added no error, get a small positive weight.
-func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[string]float64, probe Probe) ([]float64, error) {
+func chosenParams(sites []Site, opts [][]option, choice []int) map[string]layers.FSParams {
+	params := make(map[string]layers.FSParams, len(sites))
+	for i, s := range sites {
+		params[s.Node] = opts[i][choice[i]].params
+	}
+	return params
+}
+
+func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[string]float64, probe Probe) (sens, limit []float64, err error) {
 	best := chooseOptions(sites, opts, neurons, -1, nil)
 	params := make(map[string]layers.FSParams, len(sites))
 	for i, s := range sites {
@@ -552,9 +604,10 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 	}
 	base, err := probe(params)
 	if err != nil {
-		return nil, fmt.Errorf("sensitivity probe: %w", err)
+		return nil, nil, fmt.Errorf("sensitivity probe: %w", err)
 	}
-	sens := make([]float64, len(sites))
+	sens = make([]float64, len(sites))
+	limit = make([]float64, len(sites))
 	var measured []float64
 	for i, s := range sites {
 		b := opts[i][best[i]]
@@ -576,8 +629,9 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 		e, err := probe(params)
 		params[s.Node] = b.params
 		if err != nil {
-			return nil, fmt.Errorf("sensitivity probe of site %q: %w", s.Node, err)
+			return nil, nil, fmt.Errorf("sensitivity probe of site %q: %w", s.Node, err)
 		}
+		limit[i] = trustFactor * opts[i][c].metrics.MSE
 		sens[i] = math.Max(e-base, 0) / (opts[i][c].metrics.MSE - b.metrics.MSE)
 		measured = append(measured, sens[i])
 	}
@@ -594,5 +648,9 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 			sens[i] = floor
 		}
 	}
-	return sens, nil
+	return sens, limit, nil
 }
+
+// trustFactor bounds the MSE a site may take, relative to the candidate its
+// sensitivity was measured at.
+const trustFactor = 3

@@ -245,7 +245,7 @@ func TestSensitivityMovesBudget(t *testing.T) {
 		return e, nil
 	}
 	budgeted := chooseOptions(sites, opts, neurons, 2.5, nil)
-	sens, err := sensitivities(sites, opts, budgeted, neurons, probe)
+	sens, _, err := sensitivities(sites, opts, budgeted, neurons, probe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestSensitivityMovesBudget(t *testing.T) {
 		t.Errorf("sensitivity-weighted choice %v, want [0 1] (the insensitive site b saves the spikes)", c)
 	}
 	coef["a"], coef["b"] = 1, 50
-	sens, err = sensitivities(sites, opts, budgeted, neurons, probe)
+	sens, _, err = sensitivities(sites, opts, budgeted, neurons, probe)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,155 @@
+package convert
+
+import (
+	"math"
+
+	"github.com/fewspikes/fewspikes/fsfit"
+	"github.com/fewspikes/fewspikes/layers"
+)
+
+// refitShare is the share of the least-squares weight on the site's real
+// inputs; the rest is spread uniformly over their range, for the reason
+// of uniformFloor.
+const refitShare = 0.9
+
+// refitGrid is the number of uniform points standing for the floor.
+const refitGrid = 1024
+
+// refitD re-solves the output weights d of p for the site's real inputs
+// xs. Which steps spike depends only on h and T, so d enters the output
+// linearly: the best d for the site's distribution is a small least-squares
+// problem, and the spike count does not change. It is solved under the
+// constraint that the error has zero mean over xs, so the FS approximation
+// adds no bias to what the next layer sums up. Steps that never spike on
+// these inputs keep their d. ok is false when the system is singular.
+func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSParams, bool) {
+	k := p.K()
+	if len(xs) == 0 || k == 0 {
+		return p, false
+	}
+	mn, mx := xs[0], xs[0]
+	for _, x := range xs {
+		mn, mx = min(mn, x), max(mx, x)
+	}
+	z := make([]float64, k)
+	pattern := func(x float32) {
+		v := x
+		for t := range k {
+			z[t] = 0
+			if v > p.T[t] {
+				z[t] = 1
+				v -= p.H[t]
+			}
+		}
+	}
+	// Normal equations of the weighted least squares, and the mean spike
+	// pattern over xs for the zero-mean constraint.
+	a := make([]float64, k*k)
+	b := make([]float64, k)
+	c := make([]float64, k)
+	var meanF float64
+	accumulate := func(x float32, w float64, real bool) {
+		pattern(x)
+		f := act.F(float64(x))
+		for i := range k {
+			if z[i] == 0 {
+				continue
+			}
+			b[i] += w * f
+			if real {
+				c[i] += 1 / float64(len(xs))
+			}
+			for j := range k {
+				a[i*k+j] += w * z[j]
+			}
+		}
+		if real {
+			meanF += f / float64(len(xs))
+		}
+	}
+	for _, x := range xs {
+		accumulate(x, refitShare/float64(len(xs)), true)
+	}
+	if mx > mn {
+		for i := range refitGrid {
+			x := mn + (mx-mn)*float32(i)/float32(refitGrid-1)
+			accumulate(x, (1-refitShare)/refitGrid, false)
+		}
+	}
+	// Active steps: those that spike on some input.
+	var active []int
+	for i := range k {
+		if a[i*k+i] > 0 {
+			active = append(active, i)
+		}
+	}
+	n := len(active)
+	if n == 0 {
+		return p, false
+	}
+	// KKT system [[A c] [cᵀ 0]] [d μ] = [b meanF] over the active steps.
+	m := n + 1
+	sys := make([]float64, m*(m+1))
+	for r, i := range active {
+		for s, j := range active {
+			sys[r*(m+1)+s] = a[i*k+j]
+		}
+		sys[r*(m+1)+n] = c[i]
+		sys[n*(m+1)+r] = c[i]
+		sys[r*(m+1)+m] = b[i]
+		sys[r*(m+1)+r] += 1e-10 // keeps steps that always spike together solvable
+	}
+	sys[n*(m+1)+m] = meanF
+	sol, ok := solve(sys, m)
+	if !ok {
+		return p, false
+	}
+	out := layers.FSParams{H: append([]float32(nil), p.H...), T: append([]float32(nil), p.T...), D: append([]float32(nil), p.D...)}
+	for r, i := range active {
+		if math.IsNaN(sol[r]) || math.IsInf(sol[r], 0) || math.Abs(sol[r]) > math.MaxFloat32 {
+			return p, false
+		}
+		out.D[i] = float32(sol[r])
+	}
+	return out, true
+}
+
+// solve solves the m×m system held row by row in aug (each row m
+// coefficients and the right-hand side) by Gaussian elimination with
+// partial pivoting; ok is false when it is singular.
+func solve(aug []float64, m int) ([]float64, bool) {
+	w := m + 1
+	for col := range m {
+		piv := col
+		for r := col + 1; r < m; r++ {
+			if math.Abs(aug[r*w+col]) > math.Abs(aug[piv*w+col]) {
+				piv = r
+			}
+		}
+		if math.Abs(aug[piv*w+col]) < 1e-300 {
+			return nil, false
+		}
+		if piv != col {
+			for j := range w {
+				aug[col*w+j], aug[piv*w+j] = aug[piv*w+j], aug[col*w+j]
+			}
+		}
+		for r := range m {
+			if r == col {
+				continue
+			}
+			f := aug[r*w+col] / aug[col*w+col]
+			if f == 0 {
+				continue
+			}
+			for j := col; j < w; j++ {
+				aug[r*w+j] -= f * aug[col*w+j]
+			}
+		}
+	}
+	x := make([]float64, m)
+	for i := range m {
+		x[i] = aug[i*w+m] / aug[i*w+i]
+	}
+	return x, true
+}

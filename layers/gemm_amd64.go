@@ -161,3 +161,27 @@ func addBias(dst, src []float32, b float32) {
 	}
 	addBiasGo(dst, src, b)
 }
+
+//go:noescape
+func maxPool2x2AVX2(n int, r0, r1, out *float32)
+
+//go:noescape
+func avgPool2x2AVX2(n int, r0, r1, out *float32)
+
+// pool2x2Row sets out[i] from the 2×2 window at columns 2i, 2i+1 of rows
+// r0 and r1 (max, or mean summing the rows first); the vector code does
+// the multiple of 8 and pool2x2RowGo the rest.
+func pool2x2Row(out, r0, r1 []float32, isMax bool) {
+	n := len(out) &^ 7
+	if hasAVX2FMA && n > 0 {
+		_, _ = r0[2*len(out)-1], r1[2*len(out)-1]
+		if isMax {
+			maxPool2x2AVX2(n, &r0[0], &r1[0], &out[0])
+		} else {
+			avgPool2x2AVX2(n, &r0[0], &r1[0], &out[0])
+		}
+	} else {
+		n = 0
+	}
+	pool2x2RowGo(out[n:], r0[2*n:], r1[2*n:], isMax)
+}

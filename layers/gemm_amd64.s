@@ -482,3 +482,64 @@ addstail:
 addsdone:
 	VZEROUPPER
 	RET
+
+DATA quarter<>+0(SB)/4, $0x3e800000
+GLOBL quarter<>(SB), RODATA|NOPTR, $4
+
+// func maxPool2x2AVX2(n int, r0, r1, out *float32); n a multiple of 8.
+// out[i] = the maximum of r0[2i], r0[2i+1], r1[2i], r1[2i+1].
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ out+24(FP), DI
+	SHRQ $3, CX
+	JZ maxPool2x2AVX2done
+maxPool2x2AVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMAXPS (DX), Y0, Y0
+	VMAXPS 32(DX), Y1, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VMAXPS Y3, Y2, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ maxPool2x2AVX2loop
+maxPool2x2AVX2done:
+	VZEROUPPER
+	RET
+
+// func avgPool2x2AVX2(n int, r0, r1, out *float32); n a multiple of 8.
+// out[i] = the mean of r0[2i], r0[2i+1], r1[2i], r1[2i+1]: the two rows are added first, then the pair, then scaled by 1/4 (exact).
+TEXT ·avgPool2x2AVX2(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ out+24(FP), DI
+	SHRQ $3, CX
+	JZ avgPool2x2AVX2done
+	VBROADCASTSS quarter<>(SB), Y8
+avgPool2x2AVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VADDPS Y3, Y2, Y2
+	VMULPS Y8, Y2, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ avgPool2x2AVX2loop
+avgPool2x2AVX2done:
+	VZEROUPPER
+	RET

@@ -31,3 +31,5 @@ func kernel1x64Indirect(kc int, a, b []float32, offs []int, c []float32) {
 func maxInto(x, y []float32) { maxIntoGo(x, y) }
 
 func addBias(dst, src []float32, b float32) { addBiasGo(dst, src, b) }
+
+func pool2x2Row(out, r0, r1 []float32, isMax bool) { pool2x2RowGo(out, r0, r1, isMax) }

@@ -43,6 +43,11 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 	ih, iw, oh, ow := in[0], in[1], out[0], out[1]
 	sy, sx, dy, dx := s[0], s[1], d[0], d[1]
 	planes := len(x.F) / (ih * iw)
+	if k[0] == 2 && k[1] == 2 && sy == 2 && sx == 2 && dy == 1 && dx == 1 &&
+		pb[0] == 0 && pb[1] == 0 && 2*oh <= ih && 2*ow <= iw {
+		pool2x2(ec, x.F, y.F, planes, ih, iw, oh, ow, isMax)
+		return
+	}
 	if dy == 1 && dx == 1 {
 		// Separable: reduce the window's rows into one row, then reduce
 		// along that row. Both loops run over contiguous memory.
@@ -175,4 +180,38 @@ func fillEmptyRow(row []float32, isMax bool) {
 		v = float32(math.Inf(-1))
 	}
 	fill(row, v)
+}
+
+// pool2x2 is 2×2 pooling with stride 2 whose windows all lie inside the
+// input (the common downsampling layer): each output row reads its two
+// input rows directly. The average adds the two rows first, then the two
+// columns, as the separable path does, so both give the same bits.
+func pool2x2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow int, isMax bool) {
+	ec.par(planes, len(x), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			src := x[p*ih*iw : (p+1)*ih*iw]
+			dst := y[p*oh*ow : (p+1)*oh*ow]
+			for oy := range oh {
+				r0 := src[2*oy*iw : 2*oy*iw+2*ow]
+				r1 := src[(2*oy+1)*iw : (2*oy+1)*iw+2*ow]
+				pool2x2Row(dst[oy*ow:(oy+1)*ow], r0, r1, isMax)
+			}
+		}
+	})
+}
+
+// pool2x2RowGo is pool2x2Row without vector code.
+func pool2x2RowGo(out, r0, r1 []float32, isMax bool) {
+	if isMax {
+		for ox := range out {
+			out[ox] = max(max(r0[2*ox], r1[2*ox]), max(r0[2*ox+1], r1[2*ox+1]))
+		}
+		return
+	}
+	for ox := range out {
+		var sum float32
+		sum += r0[2*ox] + r1[2*ox]
+		sum += r0[2*ox+1] + r1[2*ox+1]
+		out[ox] = sum / 4
+	}
 }

@@ -166,3 +166,25 @@ func TestMaxIntoMatchesGo(t *testing.T) {
 		assertClose(t, fmt.Sprintf("maxInto %d", n), y, y2, 0)
 	}
 }
+
+// TestPool2x2RowMatchesGo checks the vector 2×2 pooling rows against the
+// scalar loops, bit for bit, on lengths around the 8-output blocks.
+func TestPool2x2RowMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 7, 8, 9, 14, 16, 17, 40} {
+		r0, r1 := make([]float32, 2*n+1), make([]float32, 2*n+1)
+		for i := range r0 {
+			r0[i], r1[i] = r.Float32()*4-2, r.Float32()*4-2
+		}
+		for _, isMax := range []bool{true, false} {
+			got, want := make([]float32, n), make([]float32, n)
+			pool2x2Row(got, r0, r1, isMax)
+			pool2x2RowGo(want, r0, r1, isMax)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n=%d max=%v: output %d is %v, want %v", n, isMax, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -208,6 +208,25 @@ func resizeAxes(ec *execContext, n *Node, x *Tensor, out []int, scale []float32,
 				for o := lo; o < hi; o++ {
 					srcRow := src[o*inLen : (o+1)*inLen]
 					dstRow := next.F[o*outLen : (o+1)*outLen]
+					if taps.taps == 1 && taps.outside == nil {
+						// Nearest: a gather.
+						for j := range dstRow {
+							dstRow[j] = taps.weight[j] * srcRow[taps.idx[j]]
+						}
+						continue
+					}
+					if taps.taps == 2 && taps.outside == nil {
+						// Linear: two taps per output, without the inner
+						// loop (same arithmetic as below).
+						for j := range dstRow {
+							i0, i1 := taps.idx[2*j], taps.idx[2*j+1]
+							var v float32
+							v += taps.weight[2*j] * srcRow[i0]
+							v += taps.weight[2*j+1] * srcRow[i1]
+							dstRow[j] = v
+						}
+						continue
+					}
 					for j := range dstRow {
 						if taps.outside != nil && taps.outside[j] {
 							dstRow[j] = opts.extrapolation
@@ -235,6 +254,22 @@ func resizeAxes(ec *execContext, n *Node, x *Tensor, out []int, scale []float32,
 				dst := next.F[(o*out[d]+j)*inner : (o*out[d]+j+1)*inner]
 				if taps.outside != nil && taps.outside[j] {
 					fill(dst, opts.extrapolation)
+					continue
+				}
+				if taps.taps == 2 && taps.weight[2*j] != 0 && taps.weight[2*j+1] != 0 {
+					// Linear: one pass over the two source rows.
+					w0, w1 := taps.weight[2*j], taps.weight[2*j+1]
+					i0, i1 := taps.idx[2*j], taps.idx[2*j+1]
+					s0 := src[(o*inLen+i0)*inner : (o*inLen+i0+1)*inner]
+					s1 := src[(o*inLen+i1)*inner : (o*inLen+i1+1)*inner]
+					s1 = s1[:len(s0)]
+					dst = dst[:len(s0)]
+					for e, v := range s0 {
+						var a float32
+						a += w0 * v
+						a += w1 * s1[e]
+						dst[e] = a
+					}
 					continue
 				}
 				clear(dst)

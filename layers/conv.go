@@ -110,15 +110,9 @@ func convAct(ec *execContext, n *Node, in []*Tensor, act func(dst, src []float32
 	// at a time, so the full column matrix never exists.
 	// Scratch comes from the run's buffer pool, taken and returned on this
 	// goroutine (the pool is not safe for concurrent use).
-	mPad := (mg + gemmMR - 1) / gemmMR * gemmMR
 	nPad := (outSize + gemmNR - 1) / gemmNR * gemmNR
-	wspace := ec.scratch(group * mPad * rows)
-	defer ec.release(wspace)
-	packedW := make([][]float32, group)
-	for g := range group {
-		buf := gemmBuffers{a: wspace[g*mPad*rows : (g+1)*mPad*rows]}
-		packedW[g] = packAAll(ec, &buf, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
-	}
+	packedW, done := ec.packedConvWeights(wt, group, mg, rows)
+	defer done()
 	one := func(ec *execContext, item int, row []float32, buf *gemmBuffers) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]

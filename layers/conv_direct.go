@@ -70,19 +70,16 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 	padLen := max(cg*hp*wp, nPad+offs[rows-1])
 	kcb := panelDepth(rows)
 
-	var wspace []float32
-	if !depthwise {
-		wspace = ec.scratch(group * mPad * rows)
-		defer ec.release(wspace)
-	}
-	packedW := make([][]float32, group)
-	for g := range group {
-		if depthwise {
+	var packedW [][]float32
+	if depthwise {
+		packedW = make([][]float32, group)
+		for g := range group {
 			packedW[g] = wt.F[g*rows : (g+1)*rows]
-			continue
 		}
-		buf := gemmBuffers{a: wspace[g*mPad*rows : (g+1)*mPad*rows]}
-		packedW[g] = packAAll(ec, &buf, false, mg, rows, 1, wt.F[g*mg*rows:(g+1)*mg*rows], rows)
+	} else {
+		var done func()
+		packedW, done = ec.packedConvWeights(wt, group, mg, rows)
+		defer done()
 	}
 	// The stride-phase gather's divisions, done once per layer instead of
 	// per image row (on small depthwise planes they outweighed the copy):

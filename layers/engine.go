@@ -41,7 +41,9 @@ type Program struct {
 	// reads of each slot.
 	fused      []step
 	fusedReads []int
-	fsNodes    []*Node
+	// weights holds packed constant weights, shared by all runs.
+	weights *weightCache
+	fsNodes []*Node
 
 	mu    sync.Mutex
 	pools []*bufPool
@@ -196,6 +198,7 @@ func Compile(g *Graph, opt Options) (*Program, error) {
 		p.pinned[o.slot] = true
 	}
 	p.fused, p.fusedReads = p.fuseSteps()
+	p.weights = newWeightCache(p.consts)
 	return p, nil
 }
 
@@ -326,7 +329,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 
 	pool := p.getPool()
 	defer p.putPool(pool)
-	ec := &execContext{Threads: p.threads, spikes: make(map[string]*SpikeStats), pool: pool}
+	ec := &execContext{Threads: p.threads, spikes: make(map[string]*SpikeStats), pool: pool, weights: p.weights}
 
 	steps, reads := p.fused, p.fusedReads
 	if obs != nil {

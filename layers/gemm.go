@@ -172,7 +172,7 @@ func gemmPacked(ec *execContext, m, n, k int, ap, bp []float32, beta float32, c 
 // serial returns a context that runs on the calling goroutine, for work
 // nested inside a parallel loop.
 func (ec *execContext) serial() *execContext {
-	return &execContext{Threads: 1}
+	return &execContext{Threads: 1, weights: ec.weights}
 }
 
 // threads returns the number of goroutines parallelFor may use.

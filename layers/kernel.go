@@ -21,6 +21,9 @@ type execContext struct {
 	// pool recycles intermediate buffers between layers (nil: plain make).
 	// Allocate kernel outputs with ec.newFloat / ec.newInt to use it.
 	pool *bufPool
+	// weights caches packed constant weights for the Program (nil: pack
+	// on every call).
+	weights *weightCache
 }
 
 // SpikeStats counts what one FS node did during the runs since the last

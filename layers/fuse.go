@@ -1,6 +1,7 @@
 package layers
 
-// Fusion of an elementwise activation into the Conv or Gemm that feeds it.
+// Fusion of an elementwise activation into the Conv or Gemm that feeds it,
+// and of a zero Pad into the AveragePool that reads it.
 // When a Conv or Gemm output is read only by one Relu, Sigmoid, SiLU, GELU,
 // GELUTanh or HardSwish node and is not a graph output, Run executes the
 // pair as one step: the activation is applied in place on the producer's
@@ -69,6 +70,21 @@ func (p *Program) fuseSteps() ([]step, []int) {
 		if drop[i] {
 			continue
 		}
+		if st.node.Op == "Pad" && len(st.out) == 1 && st.out[0] >= 0 {
+			s := st.out[0]
+			if r := readers[s]; len(r) == 1 && !p.pinned[s] && r[0] > i {
+				next := p.steps[r[0]]
+				if pool := padIntoPool(st.node, next.node); pool != nil && next.in[0] == s && len(next.in) == 1 {
+					merged := next
+					merged.node = pool
+					merged.in = st.in[:1]
+					merged.uniq = []int{st.in[0]}
+					drop[r[0]] = true
+					fused = append(fused, merged)
+					continue
+				}
+			}
+		}
 		prod, ok := fusedProducers[st.node.Op]
 		if ok && len(st.out) == 1 && st.out[0] >= 0 {
 			s := st.out[0]
@@ -96,4 +112,56 @@ func (p *Program) fuseSteps() ([]step, []int) {
 		}
 	}
 	return fused, reads
+}
+
+// padIntoPool returns an AveragePool node equivalent to pool applied to
+// the output of pad, reading pad's input directly: zero padding of the
+// spatial axes followed by an unpadded average pool (windows all inside the
+// padded image, so each divides by the full window) is the pool with those
+// pads and count_include_pad. It returns nil when the pair is not of that
+// form.
+func padIntoPool(pad, pool *Node) *Node {
+	if pool.Op != "AveragePool" || len(pad.Inputs) != 1 || pad.Inputs[0] == "" {
+		return nil
+	}
+	if pad.Attrs.String("mode", "constant") != "constant" || pad.Attrs.Float("value", 0) != 0 {
+		return nil
+	}
+	pads := pad.Attrs.Ints("pads", nil)
+	kernel := pool.Attrs.Ints("kernel_shape", nil)
+	r := len(pads) / 2
+	if len(pads) != 2*r || r < 3 || len(kernel) != r-2 {
+		return nil
+	}
+	if pads[0] != 0 || pads[1] != 0 || pads[r] != 0 || pads[r+1] != 0 {
+		return nil
+	}
+	for _, v := range pads {
+		if v < 0 {
+			return nil
+		}
+	}
+	if pool.Attrs.String("auto_pad", "NOTSET") != "NOTSET" || pool.Attrs.Int("ceil_mode", 0) != 0 {
+		return nil
+	}
+	for _, v := range pool.Attrs.Ints("pads", nil) {
+		if v != 0 {
+			return nil
+		}
+	}
+	for _, v := range pool.Attrs.Ints("dilations", nil) {
+		if v != 1 {
+			return nil
+		}
+	}
+	attrs := make(Attrs, len(pool.Attrs)+2)
+	for k, v := range pool.Attrs {
+		attrs[k] = v
+	}
+	spatial := make([]int64, 0, 2*(r-2))
+	spatial = append(spatial, pads[2:r]...)
+	spatial = append(spatial, pads[r+2:]...)
+	attrs["pads"] = spatial
+	attrs["count_include_pad"] = int64(1)
+	return &Node{Name: pool.Name, Op: pool.Op, Inputs: []string{pad.Inputs[0]}, Outputs: pool.Outputs, Attrs: attrs}
 }

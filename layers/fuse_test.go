@@ -3,6 +3,7 @@ package layers
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -76,6 +77,52 @@ func TestFusedActivationsMatchUnfused(t *testing.T) {
 				if results[1][name].F[i] != v {
 					t.Fatalf("%s: %s[%d] differs between 1 and 2 threads", act, name, i)
 				}
+			}
+		}
+	}
+}
+
+// TestPadFoldedIntoAveragePool checks that a zero Pad read only by an
+// AveragePool runs as the pool with pads and count_include_pad, with the
+// same values as the two nodes separately, and that a Pad with another
+// value is left alone.
+func TestPadFoldedIntoAveragePool(t *testing.T) {
+	for _, value := range []float32{0, 1} {
+		g := &Graph{
+			Inputs:  []ValueInfo{{Name: "x", DType: Float32}},
+			Outputs: []ValueInfo{{Name: "y", DType: Float32}},
+			Nodes: []*Node{
+				{Name: "pad", Op: "Pad", Inputs: []string{"x"}, Outputs: []string{"p"}, Attrs: Attrs{"pads": []int64{0, 0, 1, 2, 0, 0, 1, 0}, "value": value}},
+				{Name: "pool", Op: "AveragePool", Inputs: []string{"p"}, Outputs: []string{"y"}, Attrs: Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}}},
+			},
+		}
+		p, err := Compile(g, Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSteps := 1
+		if value != 0 {
+			wantSteps = 2
+		}
+		if len(p.fused) != wantSteps {
+			t.Fatalf("value %v: %d fused steps, want %d", value, len(p.fused), wantSteps)
+		}
+		x := engRand(rand.New(rand.NewPCG(15, 16)), 2, 3, 9, 8)
+		fused, err := p.Run(map[string]*Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := p.RunObserved(map[string]*Tensor{"x": x}, func(*Node, []*Tensor, []*Tensor) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := fused["y"], plain["y"]
+		if !slices.Equal(a.Shape, b.Shape) {
+			t.Fatalf("value %v: shape %v, want %v", value, a.Shape, b.Shape)
+		}
+		for i := range b.F {
+			if a.F[i] != b.F[i] {
+				t.Fatalf("value %v: y[%d] fused %v, unfused %v", value, i, a.F[i], b.F[i])
 			}
 		}
 	}

@@ -121,7 +121,7 @@ func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*
 	}
 	var probe Probe
 	if cal.probeX != nil {
-		probe = func(params map[string]layers.FSParams) (float64, error) {
+		probe = func(params map[string]layers.FSParams) (float64, float64, error) {
 			return m.outputError(sites, params, cal.probeX, cal.probeY, opt.Batch)
 		}
 	}
@@ -365,26 +365,33 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 
 // outputError runs the SNN of m with the given site parameters on x and
 // returns the mean squared difference of its output from want (the ANN's).
-func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, want *layers.Tensor, batch int) (float64, error) {
+func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, want *layers.Tensor, batch int) (outErr, spikesPerNeuron float64, err error) {
 	g, err := BuildSNN(m.Graph, sites, params)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	prog, err := layers.Compile(g, layers.Options{Threads: m.Threads})
 	if err != nil {
-		return 0, fmt.Errorf("SNN: %w", err)
+		return 0, 0, fmt.Errorf("SNN: %w", err)
 	}
 	y, err := runBatches(prog, m.Input.Name, m.Output, x, batch, nil, nil)
 	if err != nil {
-		return 0, fmt.Errorf("SNN: %w", err)
+		return 0, 0, fmt.Errorf("SNN: %w", err)
 	}
 	if y.Len() != want.Len() {
-		return 0, fmt.Errorf("SNN output has %d values, the ANN's %d", y.Len(), want.Len())
+		return 0, 0, fmt.Errorf("SNN output has %d values, the ANN's %d", y.Len(), want.Len())
 	}
-	var e float64
 	for i, v := range y.F {
 		d := float64(v) - float64(want.F[i])
-		e += d * d
+		outErr += d * d
 	}
-	return e / float64(max(1, y.Len())), nil
+	var spikes, elems int64
+	for _, st := range prog.SpikeStats() {
+		spikes += st.Spikes
+		elems += st.Elements
+	}
+	if elems > 0 {
+		spikesPerNeuron = float64(spikes) / float64(elems)
+	}
+	return outErr / float64(max(1, y.Len())), spikesPerNeuron, nil
 }

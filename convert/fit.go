@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fewspikes/fewspikes/fsfit"
 	"github.com/fewspikes/fewspikes/layers"
@@ -224,8 +226,9 @@ func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[str
 }
 
 // Probe measures the network's output error (against the ANN, on
-// calibration data) when the sites take the given FS parameters.
-type Probe func(params map[string]layers.FSParams) (float64, error)
+// calibration data) and its spikes per neuron when the sites take the
+// given FS parameters.
+type Probe func(params map[string]layers.FSParams) (outErr, spikesPerNeuron float64, err error)
 
 // FitSitesProbed is FitSites, except that with a probe and a spike budget
 // that the most accurate candidates exceed, each site's fit error is
@@ -368,40 +371,10 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 	}
 	choice := chooseOptions(sites, opts, neurons, f.opt.SpikeBudget, nil)
 	if probe != nil && f.opt.SpikeBudget >= 0 && !sameChoice(choice, chooseOptions(sites, opts, neurons, -1, nil)) {
-		sens, limit, err := sensitivities(sites, opts, choice, neurons, probe)
+		var err error
+		opts, choice, err = probedChoice(sites, opts, neurons, f.opt.SpikeBudget, probe)
 		if err != nil {
 			return nil, err
-		}
-		// The sensitivity is measured at one cheaper candidate; the
-		// output error is far from linear in a site's MSE beyond it, so
-		// candidates much worse than the probed one are not offered.
-		trusted := make([][]option, len(sites))
-		for i := range opts {
-			trusted[i] = opts[i]
-			if limit[i] > 0 {
-				trusted[i] = nil
-				for _, o := range opts[i] {
-					if o.metrics.MSE <= limit[i] {
-						trusted[i] = append(trusted[i], o)
-					}
-				}
-			}
-		}
-		sc := chooseOptions(sites, trusted, neurons, f.opt.SpikeBudget, sens)
-		// Keep the sensitivity-weighted choice only if the network agrees.
-		errMSE, err := probe(chosenParams(sites, opts, choice))
-		if err != nil {
-			return nil, fmt.Errorf("sensitivity probe: %w", err)
-		}
-		errSens, err := probe(chosenParams(sites, trusted, sc))
-		if err != nil {
-			return nil, fmt.Errorf("sensitivity probe: %w", err)
-		}
-		if debugOptions {
-			fmt.Printf("probe: MSE-weighted choice %.4g, sensitivity-weighted %.4g\n", errMSE, errSens)
-		}
-		if errSens < errMSE {
-			opts, choice = trusted, sc
 		}
 	}
 	fits := make([]SiteFit, len(sites))
@@ -602,7 +575,7 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 	for i, s := range sites {
 		params[s.Node] = opts[i][best[i]].params
 	}
-	base, err := probe(params)
+	base, _, err := probe(params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sensitivity probe: %w", err)
 	}
@@ -626,7 +599,7 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 			continue
 		}
 		params[s.Node] = opts[i][c].params
-		e, err := probe(params)
+		e, _, err := probe(params)
 		params[s.Node] = b.params
 		if err != nil {
 			return nil, nil, fmt.Errorf("sensitivity probe of site %q: %w", s.Node, err)
@@ -654,3 +627,93 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 // trustFactor bounds the MSE a site may take, relative to the candidate its
 // sensitivity was measured at.
 const trustFactor = 3
+
+// probeRounds is the number of times the sensitivity-weighted choice is
+// made: each round measures the sensitivities around the previous round's
+// choice and corrects the budget by the spikes the network really spent.
+const probeRounds = 3
+
+// probedChoice makes the budgeted choice with measured sensitivities (see
+// FitSitesProbed): in each round, the MSE-weighted choice and the
+// sensitivity-weighted one are both run through the probe, and the choice
+// with the least output error whose measured spikes per neuron stay within
+// the budget wins (or the one with the fewest spikes if none does). The
+// spikes the probe measures differ from the sum of the sites' estimates,
+// because in the SNN the sites see the upstream sites' errors: the budget
+// the next round aims at is corrected by their ratio. It returns the
+// option lists the choice indexes.
+func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, budget float64, probe Probe) ([][]option, []int, error) {
+	start := time.Now()
+	var bestOpts [][]option
+	var bestChoice []int
+	bestErr, bestSpikes := math.Inf(1), math.Inf(1)
+	consider := func(o [][]option, c []int, what string) (float64, error) {
+		e, spk, err := probe(chosenParams(sites, o, c))
+		if err != nil {
+			return 0, fmt.Errorf("sensitivity probe: %w", err)
+		}
+		if debugOptions {
+			fmt.Printf("probe %s: output error %.4g, %.3f spikes/neuron (%.2fs)\n", what, e, spk, time.Since(start).Seconds())
+		}
+		fits := spk <= budget
+		bestFits := bestSpikes <= budget
+		if (fits && (!bestFits || e < bestErr)) || (!fits && !bestFits && spk < bestSpikes) {
+			bestOpts, bestChoice, bestErr, bestSpikes = o, c, e, spk
+		}
+		return spk, nil
+	}
+	target := budget
+	var prev []fsfit.Metrics
+	for round := range probeRounds {
+		choice := chooseOptions(sites, opts, neurons, target, nil)
+		if round == 0 {
+			if _, err := consider(opts, choice, "MSE-weighted"); err != nil {
+				return nil, nil, err
+			}
+		}
+		sens, limit, err := sensitivities(sites, opts, choice, neurons, probe)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The sensitivity is measured at one cheaper candidate; the
+		// output error is far from linear in a site's MSE beyond it, so
+		// candidates much worse than the probed one are not offered.
+		trusted := make([][]option, len(sites))
+		for i := range opts {
+			trusted[i] = opts[i]
+			if limit[i] > 0 {
+				trusted[i] = nil
+				for _, o := range opts[i] {
+					if o.metrics.MSE <= limit[i] {
+						trusted[i] = append(trusted[i], o)
+					}
+				}
+			}
+		}
+		sc := chooseOptions(sites, trusted, neurons, target, sens)
+		cur := make([]fsfit.Metrics, len(sites))
+		for i := range sites {
+			cur[i] = trusted[i][sc[i]].metrics
+		}
+		if slices.Equal(cur, prev) {
+			break // a fixed point: further rounds repeat it
+		}
+		prev = cur
+		spk, err := consider(trusted, sc, fmt.Sprintf("sensitivity-weighted round %d", round+1))
+		if err != nil {
+			return nil, nil, err
+		}
+		var est, total float64
+		for i, s := range sites {
+			n := math.Max(neurons[s.Node], 1)
+			est += n * trusted[i][sc[i]].metrics.SpikesPerInput
+			total += n
+		}
+		if est /= total; spk > 0 && est > 0 {
+			// Half the correction: a full one overshoots, because the
+			// choice changes with the target.
+			target = math.Max(0, target*math.Sqrt(budget/spk))
+		}
+	}
+	return bestOpts, bestChoice, nil
+}

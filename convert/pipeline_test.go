@@ -237,12 +237,12 @@ func TestSensitivityMovesBudget(t *testing.T) {
 	neurons := map[string]float64{"a": 100, "b": 100}
 	// The output error is 50 times more sensitive to site a than to b.
 	coef := map[string]float64{"a": 50, "b": 1}
-	probe := func(p map[string]layers.FSParams) (float64, error) {
+	probe := func(p map[string]layers.FSParams) (float64, float64, error) {
 		var e float64
 		for i, s := range sites {
 			e += coef[s.Node] * opts[i][int(p[s.Node].D[0])].metrics.MSE
 		}
-		return e, nil
+		return e, 0, nil
 	}
 	budgeted := chooseOptions(sites, opts, neurons, 2.5, nil)
 	sens, _, err := sensitivities(sites, opts, budgeted, neurons, probe)

@@ -144,6 +144,11 @@ var convCases = []convCase{
 	{1, 3, 5, 1, []int{2, 3}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{2, 2, 2, 2}, false},
 	{2, 300, 6, 1, []int{4, 4}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true}, // K > one panel
 	{9, 24, 40, 1, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true}, // squeeze-excitation
+	// Pointwise layers of several images: 7×7 (M not a multiple of the
+	// tile), 1-D, and a plane wider than 512 positions.
+	{13, 24, 70, 1, []int{7, 7}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true},
+	{3, 5, 7, 1, []int{20}, []int{1}, []int{1}, []int{1}, []int{0, 0}, false},
+	{3, 4, 6, 1, []int{24, 24}, []int{1, 1}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, true},
 }
 
 func (cc convCase) node() *Node {

@@ -17,8 +17,9 @@ type Options struct {
 }
 
 // Observer is called by RunObserved after each node with the node's inputs
-// and outputs. The tensors are only valid during the call: the engine may
-// reuse their memory afterwards, so an observer that keeps data must copy it.
+// and outputs. The tensors, and the in slice itself, are only valid during
+// the call: the engine may reuse their memory afterwards, so an observer
+// that keeps data must copy it.
 type Observer func(n *Node, in, out []*Tensor)
 
 // Program is a Graph compiled for execution: every operator resolved to a
@@ -301,9 +302,17 @@ func spansOverlap(a, b span) bool {
 func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[string]*Tensor, error) {
 	vals := make([]*Tensor, p.nslots)
 	bufs := make([]*buffer, p.nslots)
-	known := make(map[string]bool, len(p.inputs))
+	// Every value's buffer record comes from one allocation per run: at
+	// batch 1 the allocations, not the arithmetic, dominated small models.
+	slab := make([]buffer, 0, p.nslots)
+	newBuffer := func(b buffer) *buffer {
+		if len(slab) < cap(slab) {
+			slab = append(slab, b)
+			return &slab[len(slab)-1]
+		}
+		return &b
+	}
 	for _, in := range p.inputs {
-		known[in.info.Name] = true
 		t := inputs[in.info.Name]
 		if t == nil {
 			if in.def == nil {
@@ -314,31 +323,43 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 			return nil, fmt.Errorf("layers: run: input %q: %w", in.info.Name, err)
 		}
 		vals[in.slot] = t
-		bufs[in.slot] = &buffer{f: t.F, i: t.I, pinned: true}
+		bufs[in.slot] = newBuffer(buffer{f: t.F, i: t.I, pinned: true})
 	}
 	for name := range inputs {
-		if !known[name] {
+		known := false
+		for _, in := range p.inputs {
+			known = known || in.info.Name == name
+		}
+		if !known {
 			return nil, fmt.Errorf("layers: run: %q is not an input of the graph", name)
 		}
 	}
 	for _, c := range p.consts {
 		vals[c.slot] = c.t
-		bufs[c.slot] = &buffer{f: c.t.F, i: c.t.I, pinned: true}
+		bufs[c.slot] = newBuffer(buffer{f: c.t.F, i: c.t.I, pinned: true})
 	}
 	// Pending reads of inputs and constants do not matter: they are pinned.
 
 	pool := p.getPool()
 	defer p.putPool(pool)
-	ec := &execContext{Threads: p.threads, spikes: make(map[string]*SpikeStats), pool: pool, weights: p.weights}
+	ec := &execContext{Threads: p.threads, pool: pool, weights: p.weights}
+	if len(p.fsNodes) > 0 {
+		ec.spikes = make(map[string]*SpikeStats)
+	}
 
 	steps, reads := p.fused, p.fusedReads
 	if obs != nil {
 		steps, reads = p.steps, p.reads
 	}
+	// in and fresh are reused from step to step: kernels and observers
+	// must not keep the input slice.
+	var in []*Tensor
+	var fresh []*buffer
 	for _, st := range steps {
 		n := st.node
-		in := make([]*Tensor, len(st.in))
+		in = slices.Grow(in[:0], len(st.in))[:len(st.in)]
 		for k, s := range st.in {
+			in[k] = nil
 			if s >= 0 {
 				in[k] = vals[s]
 			}
@@ -347,7 +368,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 		if err != nil {
 			return nil, err
 		}
-		var fresh []*buffer // buffers first produced by this step
+		fresh = fresh[:0] // buffers first produced by this step
 		for k, s := range st.out {
 			if s < 0 {
 				continue
@@ -370,7 +391,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 				}
 			}
 			if b == nil {
-				b = &buffer{f: t.F, i: t.I}
+				b = newBuffer(buffer{f: t.F, i: t.I})
 				fresh = append(fresh, b)
 			}
 			b.refs += reads[s]

@@ -330,16 +330,14 @@ func gemv(ec *execContext, transA, transB bool, m, n, k int, alpha float32, a []
 		// c[0, j] = alpha * sum_kk x[kk] * op(B)[kk, j], x = row 0 of op(A).
 		x := vectorOf(a, transA, k, lda)
 		if transB {
-			// op(B)[kk, j] = b[j*ldb+kk]: row j of b is contiguous.
-			ec.parallelFor(n, func(lo, hi int) {
-				for j := lo; j < hi; j++ {
-					v := alpha * dot(x, b[j*ldb:j*ldb+k])
-					if beta != 0 {
-						v += beta * c[j]
-					}
-					c[j] = v
-				}
-			})
+			// op(B)[kk, j] = b[j*ldb+kk]: row j of b is contiguous. Small
+			// products run inline, without a closure (which would be
+			// allocated) or goroutines (which cost more than they save).
+			if ec.threads() == 1 || n*k < parallelThreshold*4 {
+				gemvRowsNT(x, b, ldb, k, alpha, beta, c, 0, n)
+				return
+			}
+			ec.parallelFor(n, func(lo, hi int) { gemvRowsNT(x, b, ldb, k, alpha, beta, c, lo, hi) })
 			return
 		}
 		ec.parallelFor((n+63)/64, func(lo, hi int) {
@@ -483,5 +481,16 @@ func maxIntoGo(x, y []float32) {
 		if v > y[i] {
 			y[i] = v
 		}
+	}
+}
+
+// gemvRowsNT sets c[j] = alpha·x·b[j,:] + beta·c[j] for j in [lo, hi).
+func gemvRowsNT(x, b []float32, ldb, k int, alpha, beta float32, c []float32, lo, hi int) {
+	for j := lo; j < hi; j++ {
+		v := alpha * dot(x, b[j*ldb:j*ldb+k])
+		if beta != 0 {
+			v += beta * c[j]
+		}
+		c[j] = v
 	}
 }

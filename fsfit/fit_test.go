@@ -346,3 +346,19 @@ func TestFitStopsWhenContextDone(t *testing.T) {
 		}
 	}
 }
+
+func TestMoveStep(t *testing.T) {
+	p := Params{H: []float64{0, 1, 2, 3}, T: []float64{10, 11, 12, 13}, D: []float64{20, 21, 22, 23}}
+	moveStep(p, 0, 2)
+	if want := []float64{1, 2, 0, 3}; !reflect.DeepEqual(p.H, want) {
+		t.Errorf("move 0 -> 2: H = %v, want %v", p.H, want)
+	}
+	moveStep(p, 3, 0)
+	if want := []float64{13, 11, 12, 10}; !reflect.DeepEqual(p.T, want) {
+		t.Errorf("move 3 -> 0: T = %v, want %v", p.T, want)
+	}
+	moveStep(p, 1, 1)
+	if want := []float64{23, 21, 22, 20}; !reflect.DeepEqual(p.D, want) {
+		t.Errorf("move 1 -> 1 changed D: %v, want %v", p.D, want)
+	}
+}

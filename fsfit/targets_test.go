@@ -37,6 +37,23 @@ func TestAutoSwishK8Target(t *testing.T) {
 	}
 }
 
+// The default K=12 fit misses the "half the paper" target (7.07e-4; it
+// ends at 8.41e-4, see docs/fit-bench.md) but must stay well below the
+// paper's TBPI: at most 1e-3, 29% below 1.413e-3.
+func TestAutoSwishK12(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow target check")
+	}
+	r, err := Fit(swish(t), 12, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("auto K=12: MSE %.3e, %.2f spikes/input", r.MSE, r.SpikesPerInput)
+	if r.MSE > 1e-3 {
+		t.Errorf("auto K=12 MSE %.3e > 1e-3 (paper's TBPI %.3e)", r.MSE, paperTBPI[12])
+	}
+}
+
 // Our implementation of the paper's TBPI reaches the paper's figures at
 // K=8 and K=16. At K=12 it ends 2% above (1.441e-3 against 1.413e-3 with
 // the default seed); the check allows 5% there rather than hide it.

@@ -185,3 +185,27 @@ func pool2x2Row(out, r0, r1 []float32, isMax bool) {
 	}
 	pool2x2RowGo(out[n:], r0[2*n:], r1[2*n:], isMax)
 }
+
+//go:noescape
+func maxPool3s2AVX2(n int, acc, out *float32)
+
+//go:noescape
+func avgPool3s2AVX2(n int, acc, out *float32, div float32)
+
+// pool3s2Row sets out[i] to the maximum, or the left-to-right sum divided
+// by div, of acc[2i : 2i+3] for the largest multiple of 8 outputs, and
+// returns how many it computed (0 without AVX2). acc must hold 2·len(out)+2
+// values beyond the last window's end (one past it is read).
+func pool3s2Row(out, acc []float32, isMax bool, div float32) int {
+	n := len(out) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	_ = acc[2*n+1]
+	if isMax {
+		maxPool3s2AVX2(n, &acc[0], &out[0])
+	} else {
+		avgPool3s2AVX2(n, &acc[0], &out[0], div)
+	}
+	return n
+}

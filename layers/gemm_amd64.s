@@ -543,3 +543,61 @@ avgPool2x2AVX2loop:
 avgPool2x2AVX2done:
 	VZEROUPPER
 	RET
+
+// func maxPool3s2AVX2(n int, acc, out *float32); n a multiple of 8.
+// out[i] = max(acc[2i], acc[2i+1], acc[2i+2]); reads acc[0 : 2n+2].
+TEXT ·maxPool3s2AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ acc+8(FP), SI
+	MOVQ out+16(FP), DI
+	SHRQ $3, CX
+	JZ maxPool3s2AVX2done
+maxPool3s2AVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 8(SI), Y2
+	VMOVUPS 40(SI), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xDD, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VMAXPS Y5, Y4, Y4
+	VMAXPS Y6, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ maxPool3s2AVX2loop
+maxPool3s2AVX2done:
+	VZEROUPPER
+	RET
+
+// func avgPool3s2AVX2(n int, acc, out *float32, div float32); n a multiple of 8.
+// out[i] = (acc[2i] + acc[2i+1] + acc[2i+2]) / div, summed left to right; reads acc[0 : 2n+2].
+TEXT ·avgPool3s2AVX2(SB), NOSPLIT, $0-28
+	MOVQ n+0(FP), CX
+	MOVQ acc+8(FP), SI
+	MOVQ out+16(FP), DI
+	SHRQ $3, CX
+	JZ avgPool3s2AVX2done
+	VBROADCASTSS div+24(FP), Y8
+avgPool3s2AVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 8(SI), Y2
+	VMOVUPS 40(SI), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xDD, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VADDPS Y5, Y4, Y4
+	VADDPS Y6, Y4, Y4
+	VDIVPS Y8, Y4, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ avgPool3s2AVX2loop
+avgPool3s2AVX2done:
+	VZEROUPPER
+	RET

@@ -53,8 +53,26 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 		// along that row. Both loops run over contiguous memory.
 		kw := k[1]
 		full := iw - kw + 1 // windows that fit the row without padding
+		// Width-3 windows at stride 2 (the usual downsampling pool): the
+		// outputs [vecLo, vecLo+vecN) whose windows lie inside the row
+		// are reduced by the vector kernel, 8 at a time.
+		vecLo, vecN := 0, 0
+		if kw == 3 && sx == 2 {
+			inside := func(ox int) bool { return ax.lo[ox] == 0 && ax.hi[ox] == kw && ax.padded[ox] == kw }
+			for vecLo < ow && !inside(vecLo) {
+				vecLo++
+			}
+			hi := vecLo
+			for hi < ow && inside(hi) {
+				hi++
+			}
+			vecN = (hi - vecLo) &^ 7
+		}
 		ec.parallelFor(planes, func(p0, p1 int) {
-			acc := make([]float32, iw)
+			// Two floats of slack: the vector kernel reads one past the
+			// last window.
+			accFull := make([]float32, iw+2)
+			acc := accFull[:iw]
 			// wm[x] is the maximum of acc[x : x+kw].
 			wm := make([]float32, max(full, 0))
 			for p := p0; p < p1; p++ {
@@ -80,15 +98,26 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 					// For max pooling, reduce every whole window of the row
 					// with vector operations (summing them that way was
 					// slower than the direct loop below).
-					if full > 0 && isMax {
+					done := 0
+					if vecN > 0 {
+						div := float32((hi - lo) * kw)
+						if includePad {
+							div = float32(ay.padded[oy] * kw)
+						}
+						done = pool3s2Row(out[vecLo:vecLo+vecN], accFull[vecLo*sx-pb[1]:], isMax, div)
+					}
+					if full > 0 && isMax && done == 0 {
 						copy(wm, acc[:full])
 						for t := 1; t < kw; t++ {
 							maxInto(acc[t:t+full], wm)
 						}
 					}
 					for ox := range out {
+						if ox >= vecLo && ox < vecLo+done {
+							continue // computed by the vector kernel
+						}
 						x0 := ox*sx - pb[1]
-						if isMax && ax.lo[ox] == 0 && ax.hi[ox] == kw {
+						if isMax && done == 0 && ax.lo[ox] == 0 && ax.hi[ox] == kw {
 							out[ox] = wm[x0] // a whole window inside the row
 							continue
 						}

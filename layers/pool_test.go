@@ -188,3 +188,29 @@ func TestPool2x2RowMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolWideRowsMatchNaive covers rows wide enough for the vector 3-wide,
+// stride-2 and 2×2 kernels (8 and 16 outputs inside the row) next to
+// border windows.
+func TestPoolWideRowsMatchNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, width := range []int{21, 40} {
+		x := randTensor(r, 2, 3, 9, width)
+		for _, c := range []struct{ k, s, pads []int }{
+			{[]int{3, 3}, []int{2, 2}, []int{1, 1, 1, 1}},
+			{[]int{3, 3}, []int{2, 2}, []int{0, 0, 0, 0}},
+			{[]int{1, 3}, []int{1, 2}, []int{0, 1, 0, 0}},
+			{[]int{2, 2}, []int{2, 2}, []int{0, 0, 0, 0}},
+		} {
+			d := []int{1, 1}
+			out := []int{0, 0}
+			for i := range 2 {
+				out[i] = (x.Shape[2+i]+c.pads[i]+c.pads[i+2]-c.k[i])/c.s[i] + 1
+			}
+			attrs := Attrs{"kernel_shape": ints64(c.k), "strides": ints64(c.s), "pads": ints64(c.pads)}
+			what := fmt.Sprintf("width %d %v", width, c)
+			assertClose(t, "MaxPool "+what, runNN(t, "MaxPool", attrs, x)[0].F, naivePool2D(x, c.k, c.s, d, c.pads, out, true).F, 0)
+			assertClose(t, "AveragePool "+what, runNN(t, "AveragePool", attrs, x)[0].F, naivePool2D(x, c.k, c.s, d, c.pads, out, false).F, 1e-6)
+		}
+	}
+}

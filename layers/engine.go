@@ -601,7 +601,7 @@ func (p *bufPool) put(b *buffer) {
 // maxTensorElements bounds what a kernel may allocate (8 GiB of float32),
 // so that a malformed shape fails the node instead of exhausting memory,
 // which Go cannot recover from.
-const maxTensorElements = 1 << 31
+const maxTensorElements = 1<<31 - 1
 
 // tooLarge is the panic value of checkedElements; runKernel turns it into
 // an error naming the node.

@@ -106,7 +106,7 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 	}
 	items := batch * group
 	workers := 1
-	if items >= ec.threads() {
+	if items >= ec.threads() && items*mPad*rows*nPad >= minParallelMACs {
 		workers = ec.threads()
 	}
 	xspace := ec.scratch(workers * padLen)
@@ -155,7 +155,7 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 			ap: packedW[g], xpad: xpad, offs: offs, cs: cs}
 		// A closure handed to parallelFor escapes to the heap: build one
 		// only when the strips are really split between goroutines.
-		if ec.threads() > 1 && stripsN > 1 {
+		if ec.threads() > 1 && stripsN > 1 && mPad*rows*nPad >= minParallelMACs {
 			shared := t
 			ec.parallelFor(stripsN, func(lo, hi int) { shared.run(lo, hi) })
 		} else {
@@ -209,6 +209,11 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 		one(ec, i, xspace[:padLen], cspace[:mPad*nPad])
 	}
 }
+
+// minParallelMACs is the work of one image below which its output strips
+// are not split between goroutines: starting and joining them costs a few
+// microseconds, as much as ~100K multiply-adds.
+const minParallelMACs = 1 << 17
 
 // directTiles is the work of one image and group of convDirect: output
 // strips of the tile buffer cs computed from the padded image xpad.

@@ -231,7 +231,7 @@ func globalAveragePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor,
 	if err != nil {
 		return nil, err
 	}
-	ec.parallelFor(len(y.F), func(lo, hi int) {
+	ec.par(len(y.F), len(x.F), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			// Sum in float64: planes can be large and the mean must not
 			// drift with their size.
@@ -261,7 +261,7 @@ func globalMaxPoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, err
 	if err != nil {
 		return nil, err
 	}
-	ec.parallelFor(len(y.F), func(lo, hi int) {
+	ec.par(len(y.F), len(x.F), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			best := float32(math.Inf(-1))
 			for _, v := range x.F[p*size : (p+1)*size] {

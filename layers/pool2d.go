@@ -68,7 +68,7 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 			}
 			vecN = (hi - vecLo) &^ 7
 		}
-		ec.parallelFor(planes, func(p0, p1 int) {
+		ec.par(planes, len(x.F), func(p0, p1 int) {
 			// Two floats of slack: the vector kernel reads one past the
 			// last window.
 			accFull := make([]float32, iw+2)
@@ -148,7 +148,7 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 		})
 		return
 	}
-	ec.parallelFor(planes, func(p0, p1 int) {
+	ec.par(planes, len(x.F), func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
 			src := x.F[p*ih*iw : (p+1)*ih*iw]
 			dst := y.F[p*oh*ow : (p+1)*oh*ow]

@@ -66,7 +66,7 @@ type Calibration struct {
 
 // probeSamples is the number of calibration samples the sensitivity of the
 // output to each site is measured on.
-const probeSamples = 128
+const probeSamples = 256
 
 // neurons returns each site's neurons per sample, from the profile.
 func (c *Calibration) neurons(sites []Site) map[string]float64 {

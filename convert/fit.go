@@ -662,16 +662,35 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 		}
 		return spk, nil
 	}
-	target := budget
-	var prev []fsfit.Metrics
+	// Each choice aims at its own target: the calibration estimate of the
+	// spikes the last choice spends, scaled by the budget over the spikes
+	// the SNN really spent.
+	correct := func(target, spk float64, o [][]option, c []int) float64 {
+		var est, total float64
+		for i, s := range sites {
+			n := math.Max(neurons[s.Node], 1)
+			est += n * o[i][c[i]].metrics.SpikesPerInput
+			total += n
+		}
+		if spk <= 0 || est <= 0 {
+			return target
+		}
+		return est / total * budget / spk
+	}
+	targetM, targetS := budget, budget
+	var prevM []int
+	var prevS []fsfit.Metrics
 	for round := range probeRounds {
-		choice := chooseOptions(sites, opts, neurons, target, nil)
-		if round == 0 {
-			if _, err := consider(opts, choice, "MSE-weighted"); err != nil {
+		choice := chooseOptions(sites, opts, neurons, targetM, nil)
+		if !slices.Equal(choice, prevM) {
+			spk, err := consider(opts, choice, fmt.Sprintf("MSE-weighted round %d", round+1))
+			if err != nil {
 				return nil, nil, err
 			}
+			prevM = choice
+			targetM = correct(targetM, spk, opts, choice)
 		}
-		sens, limit, err := sensitivities(sites, opts, choice, neurons, probe)
+		sens, limit, err := sensitivities(sites, opts, chooseOptions(sites, opts, neurons, targetS, nil), neurons, probe)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -690,30 +709,20 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 				}
 			}
 		}
-		sc := chooseOptions(sites, trusted, neurons, target, sens)
+		sc := chooseOptions(sites, trusted, neurons, targetS, sens)
 		cur := make([]fsfit.Metrics, len(sites))
 		for i := range sites {
 			cur[i] = trusted[i][sc[i]].metrics
 		}
-		if slices.Equal(cur, prev) {
-			break // a fixed point: further rounds repeat it
+		if slices.Equal(cur, prevS) {
+			continue // a fixed point: the probe would repeat itself
 		}
-		prev = cur
+		prevS = cur
 		spk, err := consider(trusted, sc, fmt.Sprintf("sensitivity-weighted round %d", round+1))
 		if err != nil {
 			return nil, nil, err
 		}
-		var est, total float64
-		for i, s := range sites {
-			n := math.Max(neurons[s.Node], 1)
-			est += n * trusted[i][sc[i]].metrics.SpikesPerInput
-			total += n
-		}
-		if est /= total; spk > 0 && est > 0 {
-			// Half the correction: a full one overshoots, because the
-			// choice changes with the target.
-			target = math.Max(0, target*math.Sqrt(budget/spk))
-		}
+		targetS = correct(targetS, spk, trusted, sc)
 	}
 	return bestOpts, bestChoice, nil
 }

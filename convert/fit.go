@@ -412,6 +412,9 @@ func chooseOptions(sites []Site, opts [][]option, neurons map[string]float64, bu
 			if sens != nil {
 				rate, w = lambda*n[i]/total, sens[i]
 			}
+			if n[i] < tinySite*total {
+				rate = 0 // a tiny site's spikes hardly count; keep it exact
+			}
 			best := math.Inf(1)
 			for j, o := range opts[i] {
 				cost := w*o.metrics.MSE + rate*o.metrics.SpikesPerInput
@@ -623,6 +626,11 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 	}
 	return sens, limit, nil
 }
+
+// tinySite is the share of all neurons below which a site always takes its
+// most accurate candidate: squeeze-excitation gates and their hidden layers
+// scale whole feature maps, and their spikes hardly count in the mean.
+const tinySite = 0.01
 
 // trustFactor bounds the MSE a site may take, relative to the candidate its
 // sensitivity was measured at.

@@ -215,9 +215,14 @@ func TestChooseOptionsMeetsBudget(t *testing.T) {
 	if c := chooseOptions(sites, opts, neurons, 2.5, nil); c[0] != 1 || c[1] != 0 {
 		t.Errorf("budget 2.5: choice %v, want [1 0]", c)
 	}
-	// An unreachable budget takes the fewest spikes.
+	// An unreachable budget takes the fewest spikes, except at a tiny site
+	// (under 1% of the neurons), which stays exact.
+	if c := chooseOptions(sites, opts, neurons, 0.5, nil); c[0] != 2 || c[1] != 0 {
+		t.Errorf("budget 0.5: choice %v, want [2 0]", c)
+	}
+	neurons["small"] = 100
 	if c := chooseOptions(sites, opts, neurons, 0.5, nil); c[0] != 2 || c[1] != 1 {
-		t.Errorf("budget 0.5: choice %v, want [2 1]", c)
+		t.Errorf("budget 0.5 with a site of 9%% of the neurons: choice %v, want [2 1]", c)
 	}
 }
 

@@ -323,10 +323,10 @@ const (
 	paperTrainPoints = 1000
 )
 
-// tbpiRestarts is how many random starts TBPI pre-trains, keeping the one
-// with the lowest loss for the trend: the paper reports one run, but a
-// random start that misses the negative half of Swish entirely is common
-// (then K=8 ends near 9e-3 instead of the paper's 6.3e-3).
+// tbpiRestarts is how many times TBPI runs the whole procedure from a
+// random start, keeping the best final neuron: the paper reports one run,
+// but a random start that misses the negative half of Swish entirely is
+// common (then K=8 ends near 9e-3 instead of the paper's 6.3e-3).
 const tbpiRestarts = 3
 
 func (f *fitter) paperEpochs() int {
@@ -355,23 +355,38 @@ func (f *fitter) random() Params {
 
 // tbpi is Jeong et al.'s procedure: pre-train from random, replace each
 // parameter sequence by its least-squares trend over t = 1..K, train again.
+// It runs the whole procedure from tbpiRestarts random starts and keeps
+// the neuron with the lowest error on tbpiSolvePoints points.
 func (f *fitter) tbpi() Params {
 	e := f.paperEpochs()
-	f.plan((tbpiRestarts + 1) * e)
+	f.plan(2 * tbpiRestarts * e)
 	b := f.batch(paperTrainPoints)
+	fine := f.batch(tbpiSolvePoints)
 	var p Params
 	best := math.Inf(1)
 	for r := 0; r < tbpiRestarts && !f.stop; r++ {
 		q := f.randomParams()
 		f.paperTrain(b, q, e)
-		if l := b.forward(q, false, 0); l < best {
-			p, best = q, l
+		q = trendParams(q)
+		f.paperTrain(b, q, e)
+		// Not in the paper: d enters the output linearly, so for the
+		// trained h and T its exact least-squares value on finer points
+		// is one solve.
+		loss := fine.forward(q, false, 0)
+		qd := q.Clone()
+		if l := fine.solveD(qd); l < loss {
+			q, loss = qd, l
+		}
+		if loss < best {
+			p, best = q, loss
 		}
 	}
-	p = trendParams(p)
-	f.paperTrain(b, p, e)
 	return p
 }
+
+// tbpiSolvePoints is how many evenly spaced points the final least-squares
+// solve of d in tbpi uses.
+const tbpiSolvePoints = 20000
 
 // trendParams replaces each of h, T and d by its fitted trend.
 func trendParams(p Params) Params {

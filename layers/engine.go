@@ -304,13 +304,15 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 	bufs := make([]*buffer, p.nslots)
 	// Every value's buffer record comes from one allocation per run: at
 	// batch 1 the allocations, not the arithmetic, dominated small models.
+	// (Each slot gets at most one new record, so the first slab suffices;
+	// a full slab is replaced, never grown, so that records do not move.)
 	slab := make([]buffer, 0, p.nslots)
-	newBuffer := func(b buffer) *buffer {
-		if len(slab) < cap(slab) {
-			slab = append(slab, b)
-			return &slab[len(slab)-1]
+	newBuffer := func(f []float32, i []int64, pinned bool) *buffer {
+		if len(slab) == cap(slab) {
+			slab = make([]buffer, 0, 16)
 		}
-		return &b
+		slab = append(slab, buffer{f: f, i: i, pinned: pinned})
+		return &slab[len(slab)-1]
 	}
 	for _, in := range p.inputs {
 		t := inputs[in.info.Name]
@@ -323,7 +325,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 			return nil, fmt.Errorf("layers: run: input %q: %w", in.info.Name, err)
 		}
 		vals[in.slot] = t
-		bufs[in.slot] = newBuffer(buffer{f: t.F, i: t.I, pinned: true})
+		bufs[in.slot] = newBuffer(t.F, t.I, true)
 	}
 	for name := range inputs {
 		known := false
@@ -336,7 +338,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 	}
 	for _, c := range p.consts {
 		vals[c.slot] = c.t
-		bufs[c.slot] = newBuffer(buffer{f: c.t.F, i: c.t.I, pinned: true})
+		bufs[c.slot] = newBuffer(c.t.F, c.t.I, true)
 	}
 	// Pending reads of inputs and constants do not matter: they are pinned.
 
@@ -391,7 +393,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 				}
 			}
 			if b == nil {
-				b = newBuffer(buffer{f: t.F, i: t.I})
+				b = newBuffer(t.F, t.I, false)
 				fresh = append(fresh, b)
 			}
 			b.refs += reads[s]

@@ -68,6 +68,14 @@ type Calibration struct {
 // output to each site is measured on.
 const probeSamples = 256
 
+// probeMinSamples is the fewest samples the probe runs on, and probeWork
+// the MACs a probe round may take (sites+5 runs): 256 samples of the
+// small test models, 64 of the EfficientNet-like model.
+const (
+	probeMinSamples = 64
+	probeWork       = 7e9
+)
+
 // neurons returns each site's neurons per sample, from the profile.
 func (c *Calibration) neurons(sites []Site) map[string]float64 {
 	out := make(map[string]float64, len(sites))
@@ -93,7 +101,24 @@ func (m *Model) CalibrateSites(calib *layers.Tensor, opt Options) (*Calibration,
 	if err != nil {
 		return nil, err
 	}
-	px := Slice(calib, 0, min(probeSamples, calib.Shape[0]))
+	// The probe runs the SNN about (sites+5)×rounds times: on large
+	// networks it gets fewer samples, so that conversion stays quick.
+	var macs int64
+	for _, n := range m.Graph.Nodes {
+		var in, out [][]int
+		for _, v := range n.Inputs {
+			in = append(in, prof.Shapes[v])
+		}
+		for _, v := range n.Outputs {
+			out = append(out, prof.Shapes[v])
+		}
+		macs += layers.MACs(n, in, out)
+	}
+	samples := probeSamples
+	if perSample := float64(macs) / float64(max(1, prof.Batch)) * float64(len(sites)+5); perSample > 0 {
+		samples = int(math.Max(probeMinSamples, math.Min(probeSamples, probeWork/perSample)))
+	}
+	px := Slice(calib, 0, min(samples, calib.Shape[0]))
 	py, err := runBatches(m.prog, m.Input.Name, m.Output, px, opt.Batch, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)

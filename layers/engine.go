@@ -44,7 +44,9 @@ type Program struct {
 	fusedReads []int
 	// weights holds packed constant weights, shared by all runs.
 	weights *weightCache
-	fsNodes []*Node
+	// constBufs are the (pinned, read-only) buffer records of consts.
+	constBufs []buffer
+	fsNodes   []*Node
 
 	mu    sync.Mutex
 	pools []*bufPool
@@ -200,6 +202,10 @@ func Compile(g *Graph, opt Options) (*Program, error) {
 	}
 	p.fused, p.fusedReads = p.fuseSteps()
 	p.weights = newWeightCache(p.consts)
+	p.constBufs = make([]buffer, len(p.consts))
+	for k, c := range p.consts {
+		p.constBufs[k] = buffer{f: c.t.F, i: c.t.I, pinned: true}
+	}
 	return p, nil
 }
 
@@ -336,9 +342,9 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 			return nil, fmt.Errorf("layers: run: %q is not an input of the graph", name)
 		}
 	}
-	for _, c := range p.consts {
+	for k, c := range p.consts {
 		vals[c.slot] = c.t
-		bufs[c.slot] = newBuffer(c.t.F, c.t.I, true)
+		bufs[c.slot] = &p.constBufs[k]
 	}
 	// Pending reads of inputs and constants do not matter: they are pinned.
 
@@ -396,9 +402,11 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 				b = newBuffer(t.F, t.I, false)
 				fresh = append(fresh, b)
 			}
-			b.refs += reads[s]
-			if p.pinned[s] {
-				b.pinned = true
+			// Pinned records are never written: those of the constants
+			// are shared by concurrent runs.
+			if !b.pinned {
+				b.refs += reads[s]
+				b.pinned = p.pinned[s]
 			}
 			bufs[s] = b
 		}
@@ -407,8 +415,11 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 		}
 		for _, s := range st.uniq {
 			b := bufs[s]
+			if b.pinned {
+				continue
+			}
 			b.refs--
-			if b.refs == 0 && !b.pinned {
+			if b.refs == 0 {
 				pool.put(b)
 			}
 		}

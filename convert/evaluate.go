@@ -420,3 +420,12 @@ func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, 
 	}
 	return outErr / float64(max(1, y.Len())), spikesPerNeuron, nil
 }
+
+// SourceLabel is the site's parameter source for tables: "+d" marks
+// output weights re-solved for the site's inputs.
+func (s SiteReport) SourceLabel() string {
+	if s.DRefit {
+		return s.Source + "+d"
+	}
+	return s.Source
+}

@@ -168,7 +168,7 @@ func WriteSummary(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  %-26s %14.3f %14.3f\n", "evaluation time (s)", r.Seconds.ANN, r.Seconds.SNN)
 	fmt.Fprintf(w, "\n  %-24s %-11s %3s %8s %8s %10s %8s\n", "site", "activation", "K", "neurons", "spk/neu", "mse", "params")
 	for _, s := range r.Sites {
-		fmt.Fprintf(w, "  %-24s %-11s %3d %8d %8s %10.3g %8s\n", trunc(s.Node, 24), s.Activation, s.Steps, s.Neurons, num(s.SpikesPerNeuron), s.MSE, s.Source)
+		fmt.Fprintf(w, "  %-24s %-11s %3d %8d %8s %10.3g %8s\n", trunc(s.Node, 24), s.Activation, s.Steps, s.Neurons, num(s.SpikesPerNeuron), s.MSE, s.SourceLabel())
 	}
 	if len(r.AnalogOps) > 0 {
 		ops := map[string]int{}
@@ -232,7 +232,7 @@ func writeMarkdown(w io.Writer, r *Report, plots, sitePlots []string) error {
 		if s.Input != nil {
 			in = fmt.Sprintf("%.3g ± %.3g", s.Input.Mean, s.Input.Std)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s | %.3g | %.3g | %s | [%.3g, %.3g] | %s |\n", s.Node, s.Op, s.Activation, s.Steps, s.Neurons, num(s.SpikesPerNeuron), s.MSE, s.MaxAbsError, s.Source, s.FitRange[0], s.FitRange[1], in)
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s | %.3g | %.3g | %s | [%.3g, %.3g] | %s |\n", s.Node, s.Op, s.Activation, s.Steps, s.Neurons, num(s.SpikesPerNeuron), s.MSE, s.MaxAbsError, s.SourceLabel(), s.FitRange[0], s.FitRange[1], in)
 	}
 	fmt.Fprintf(&b, "\n## Layers\n\n| node | op | MACs/sample | input | synops/sample |\n|---|---|---|---|---|\n")
 	for _, l := range r.Layers {

@@ -156,7 +156,7 @@ func convertCommand() *cli.Command {
 			fmt.Fprintf(w, "wrote %s (%d bytes, reloaded with identical outputs: %v) and %s\n\n", sum.Output, len(data), verified, sum.SitesFile)
 			fmt.Fprintf(w, "  %-24s %-11s %3s %8s %8s %10s %8s  %s\n", "site", "activation", "K", "neurons", "spk/in", "mse", "params", "input range")
 			for _, s := range sum.Sites {
-				fmt.Fprintf(w, "  %-24s %-11s %3d %8d %8.3f %10.3g %8s  [%.3g, %.3g]\n", s.Node, s.Activation, s.Steps, s.Neurons, float64(s.SpikesPerNeuron), s.MSE, s.Source, s.Input.Min, s.Input.Max)
+				fmt.Fprintf(w, "  %-24s %-11s %3d %8d %8.3f %10.3g %8s  [%.3g, %.3g]\n", s.Node, s.Activation, s.Steps, s.Neurons, float64(s.SpikesPerNeuron), s.MSE, s.SourceLabel(), s.Input.Min, s.Input.Max)
 			}
 			return nil
 		},

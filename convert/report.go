@@ -166,9 +166,13 @@ func WriteSummary(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  %-26s %14s %14.4g\n", "synaptic ops / sample", "", r.Synops)
 	fmt.Fprintf(w, "  %-26s %14.4g %14.4g\n", "energy / sample (nJ)", r.Energy.ANN/1000, r.Energy.SNN/1000)
 	fmt.Fprintf(w, "  %-26s %14.3f %14.3f\n", "evaluation time (s)", r.Seconds.ANN, r.Seconds.SNN)
-	fmt.Fprintf(w, "\n  %-24s %-11s %3s %8s %8s %10s %8s\n", "site", "activation", "K", "neurons", "spk/neu", "mse", "params")
+	width := len("site")
 	for _, s := range r.Sites {
-		fmt.Fprintf(w, "  %-24s %-11s %3d %8d %8s %10.3g %8s\n", trunc(s.Node, 24), s.Activation, s.Steps, s.Neurons, num(s.SpikesPerNeuron), s.MSE, s.SourceLabel())
+		width = max(width, len(s.Node))
+	}
+	fmt.Fprintf(w, "\n  %-*s %-11s %3s %8s %8s %10s %8s\n", width, "site", "activation", "K", "neurons", "spk/neu", "mse", "params")
+	for _, s := range r.Sites {
+		fmt.Fprintf(w, "  %-*s %-11s %3d %8d %8s %10.3g %8s\n", width, s.Node, s.Activation, s.Steps, s.Neurons, num(s.SpikesPerNeuron), s.MSE, s.SourceLabel())
 	}
 	if len(r.AnalogOps) > 0 {
 		ops := map[string]int{}
@@ -191,13 +195,6 @@ func WriteSummary(w io.Writer, r *Report) {
 			fmt.Fprintf(w, "  %4d %10s %10s %8s %12.4g %12.4g\n", p.Steps, pct(p.SNNAccuracy), pct(p.Agreement), num(p.SpikesPerNeuron), p.Synops, p.Energy.SNN/1000)
 		}
 	}
-}
-
-func trunc(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "~"
 }
 
 func writeMarkdown(w io.Writer, r *Report, plots, sitePlots []string) error {

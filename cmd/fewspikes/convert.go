@@ -154,9 +154,13 @@ func convertCommand() *cli.Command {
 			w := c.App.Writer
 			fmt.Fprintf(w, "converted %s: %d sites, K=%d, calibrated on %d samples, in %.2f s\n", lm.name, len(sum.Sites), steps[0], cal.Samples, sum.Seconds)
 			fmt.Fprintf(w, "wrote %s (%d bytes, reloaded with identical outputs: %v) and %s\n\n", sum.Output, len(data), verified, sum.SitesFile)
-			fmt.Fprintf(w, "  %-24s %-11s %3s %8s %8s %10s %8s  %s\n", "site", "activation", "K", "neurons", "spk/in", "mse", "params", "input range")
+			width := len("site")
 			for _, s := range sum.Sites {
-				fmt.Fprintf(w, "  %-24s %-11s %3d %8d %8.3f %10.3g %8s  [%.3g, %.3g]\n", s.Node, s.Activation, s.Steps, s.Neurons, float64(s.SpikesPerNeuron), s.MSE, s.SourceLabel(), s.Input.Min, s.Input.Max)
+				width = max(width, len(s.Node))
+			}
+			fmt.Fprintf(w, "  %-*s %-11s %3s %8s %8s %10s %8s  %s\n", width, "site", "activation", "K", "neurons", "spk/in", "mse", "params", "input range")
+			for _, s := range sum.Sites {
+				fmt.Fprintf(w, "  %-*s %-11s %3d %8d %8.3f %10.3g %8s  [%.3g, %.3g]\n", width, s.Node, s.Activation, s.Steps, s.Neurons, float64(s.SpikesPerNeuron), s.MSE, s.SourceLabel(), s.Input.Min, s.Input.Max)
 			}
 			return nil
 		},

@@ -483,28 +483,7 @@ func stridedCopy[T any](src []T, srcShape, start, step, shape []int, dst []T) {
 		st[i] = step[i] * acc
 		acc *= srcShape[i]
 	}
-	L, is := shape[r-1], st[r-1]
-	idx := make([]int, r-1)
-	off := base
-	for o := 0; o < n/L; o++ {
-		row := dst[o*L : (o+1)*L]
-		if is == 1 {
-			copy(row, src[off:off+L])
-		} else {
-			for i := range row {
-				row[i] = src[off+i*is]
-			}
-		}
-		for j := r - 2; j >= 0; j-- {
-			idx[j]++
-			off += st[j]
-			if idx[j] < shape[j] {
-				break
-			}
-			off -= st[j] * shape[j]
-			idx[j] = 0
-		}
-	}
+	stridedRows(src, base, shape, st, dst, 0, n/shape[r-1])
 }
 
 func kTranspose(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
@@ -554,21 +533,22 @@ func transposeTensor(ec *execContext, x *Tensor, perm []int64) *Tensor {
 	rows := n / shape[r-1]
 	ec.par(rows, n, func(lo, hi int) {
 		if x.DType == Int64 {
-			permCopy(x.I, shape, step, out.I, lo, hi)
+			stridedRows(x.I, 0, shape, step, out.I, lo, hi)
 		} else {
-			permCopy(x.F, shape, step, out.F, lo, hi)
+			stridedRows(x.F, 0, shape, step, out.F, lo, hi)
 		}
 	})
 	return out
 }
 
-// permCopy writes rows [lo, hi) of dst (row-major in shape, a row being
-// the last dimension), reading src with the given per-dimension strides.
-func permCopy[T any](src []T, shape, stride []int, dst []T, lo, hi int) {
+// stridedRows writes rows [lo, hi) of dst (row-major in shape, a row being
+// the last dimension), reading src from offset base with the given
+// per-dimension strides. Slice and Transpose both reduce to it.
+func stridedRows[T any](src []T, base int, shape, stride []int, dst []T, lo, hi int) {
 	r := len(shape)
 	L, is := shape[r-1], stride[r-1]
 	idx := make([]int, r-1)
-	off := 0
+	off := base
 	rem := lo
 	for j := r - 2; j >= 0; j-- {
 		idx[j] = rem % shape[j]

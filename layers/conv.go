@@ -17,17 +17,9 @@ func convKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 // convAct is convKernel followed by the elementwise activation act (nil:
 // none), applied while each image's output is still in cache.
 func convAct(ec *execContext, n *Node, in []*Tensor, act func(dst, src []float32)) ([]*Tensor, error) {
-	x, err := floatInput(n, in, 0, "X")
+	x, wt, bias, err := convInputs(n, in)
 	if err != nil {
 		return nil, err
-	}
-	wt, err := floatInput(n, in, 1, "W")
-	if err != nil {
-		return nil, err
-	}
-	bias := optionalInput(in, 2)
-	if len(x.Shape) < 3 || len(wt.Shape) != len(x.Shape) {
-		return nil, nodeErr(n, "X %v and W %v must both be N×C×spatial with the same rank", x.Shape, wt.Shape)
 	}
 	batch, c := x.Shape[0], x.Shape[1]
 	m, cg := wt.Shape[0], wt.Shape[1]
@@ -231,17 +223,9 @@ func fill(s []float32, v float32) {
 // the transposed weights into a column matrix that col2im adds into the
 // output windows.
 func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
-	x, err := floatInput(n, in, 0, "X")
+	x, wt, bias, err := convInputs(n, in)
 	if err != nil {
 		return nil, err
-	}
-	wt, err := floatInput(n, in, 1, "W")
-	if err != nil {
-		return nil, err
-	}
-	bias := optionalInput(in, 2)
-	if len(x.Shape) < 3 || len(wt.Shape) != len(x.Shape) {
-		return nil, nodeErr(n, "X %v and W %v must both be N×C×spatial with the same rank", x.Shape, wt.Shape)
 	}
 	batch, c := x.Shape[0], x.Shape[1]
 	group := int(n.Attrs.Int("group", 1))
@@ -379,4 +363,20 @@ func convTransposeKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, err
 		}
 	}
 	return []*Tensor{y}, nil
+}
+
+// convInputs returns the data X, weights W and optional bias B of a Conv
+// or ConvTranspose node, checking that X and W are N×C×spatial tensors of
+// the same rank.
+func convInputs(n *Node, in []*Tensor) (x, wt, bias *Tensor, err error) {
+	if x, err = floatInput(n, in, 0, "X"); err != nil {
+		return nil, nil, nil, err
+	}
+	if wt, err = floatInput(n, in, 1, "W"); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(x.Shape) < 3 || len(wt.Shape) != len(x.Shape) {
+		return nil, nil, nil, nodeErr(n, "X %v and W %v must both be N×C×spatial with the same rank", x.Shape, wt.Shape)
+	}
+	return x, wt, optionalInput(in, 2), nil
 }

@@ -209,3 +209,31 @@ func pool3s2Row(out, acc []float32, isMax bool, div float32) int {
 	}
 	return n
 }
+
+//go:noescape
+func maxRowsAVX2(n, nrows int, r0, r1, r2, dst *float32)
+
+//go:noescape
+func sumRowsAVX2(n, nrows int, r0, r1, r2, dst *float32)
+
+// reduceRows sets dst to the element-wise maximum (or left-to-right sum)
+// of one to three rows of len(dst) values, in one call instead of a copy
+// and one call per further row.
+func reduceRows(dst []float32, rows [][]float32, isMax bool) {
+	n := len(dst)
+	if !hasAVX2FMA || n == 0 || len(rows) > 3 {
+		reduceRowsGo(dst, rows, isMax)
+		return
+	}
+	var p [3]*float32
+	for i := range p {
+		r := rows[min(i, len(rows)-1)]
+		_ = r[n-1]
+		p[i] = &r[0]
+	}
+	if isMax {
+		maxRowsAVX2(n, len(rows), p[0], p[1], p[2], &dst[0])
+	} else {
+		sumRowsAVX2(n, len(rows), p[0], p[1], p[2], &dst[0])
+	}
+}

@@ -4,6 +4,8 @@ package layers
 
 const hasAVX2FMA = false
 
+const hasAVX512 = false
+
 func kernel4x16(kc int, a, b, c []float32, ldc int) { kernel4x16Go(kc, a, b, c, ldc) }
 
 func dot(x, y []float32) float32 { return dotGo(x, y) }
@@ -35,3 +37,9 @@ func addBias(dst, src []float32, b float32) { addBiasGo(dst, src, b) }
 func pool2x2Row(out, r0, r1 []float32, isMax bool) { pool2x2RowGo(out, r0, r1, isMax) }
 
 func pool3s2Row(out, acc []float32, isMax bool, div float32) int { return 0 }
+
+func reduceRows(dst []float32, rows [][]float32, isMax bool) { reduceRowsGo(dst, rows, isMax) }
+
+func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
+	return false
+}

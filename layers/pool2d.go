@@ -48,6 +48,10 @@ func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
 		pool2x2(ec, x.F, y.F, planes, ih, iw, oh, ow, isMax)
 		return
 	}
+	if hasAVX2FMA && dy == 1 && dx == 1 && k[0] <= 3 && k[1] == 3 && sx == 2 {
+		pool3s2(ec, x.F, y.F, planes, ih, iw, oh, ow, sy, pb[0], pb[1], ay, ax, isMax, includePad, hasAVX512)
+		return
+	}
 	if dy == 1 && dx == 1 {
 		// Separable: reduce the window's rows into one row, then reduce
 		// along that row. Both loops run over contiguous memory.
@@ -242,5 +246,159 @@ func pool2x2RowGo(out, r0, r1 []float32, isMax bool) {
 		sum += r0[2*ox] + r1[2*ox]
 		sum += r0[2*ox+1] + r1[2*ox+1]
 		out[ox] = sum / 4
+	}
+}
+
+// pool3s2 is pooling with windows three wide at column stride 2 and at
+// most three rows high (the usual downsampling pool), any row stride,
+// padding or ceil mode. Each output row takes one call to reduce its
+// window's input rows into a row buffer that carries the left and right
+// padding (-Inf for max, 0 for average, which leaves a sum's bits
+// unchanged), and one or two calls of the vector kernel for the whole
+// output row; only averages whose window is clipped by the border, where
+// the divisor differs, are redone in scalar code.
+//
+// wholePlanes (with AVX-512) runs one assembly call per plane instead.
+func pool3s2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, sy, padTop, padLeft int, ay, ax axisWindows, isMax, includePad, wholePlanes bool) {
+	const kw = 3
+	n8 := (ow + 7) &^ 7
+	// The vector kernel reads 2·n8+2 values from the start of the row
+	// buffer; the reduced input row sits at padLeft.
+	accLen := max(padLeft+iw, 2*n8+2)
+	padValue := float32(0)
+	if isMax {
+		padValue = float32(math.Inf(-1))
+	}
+	// Columns per window that count towards an average's divisor; the
+	// vector kernel divides by the full width, the rest are redone.
+	var clipped []int
+	if !isMax {
+		for ox := range ow {
+			if colsOf(ax, ox, includePad) != kw {
+				clipped = append(clipped, ox)
+			}
+		}
+	}
+	rows := make([]int, 2*oh)
+	divs := make([]float32, oh)
+	for oy := range oh {
+		lo, hi := ay.lo[oy], ay.hi[oy]
+		if lo >= hi {
+			continue
+		}
+		rows[2*oy], rows[2*oy+1] = oy*sy-padTop+lo, hi-lo
+		fy := hi - lo
+		if includePad {
+			fy = ay.padded[oy]
+		}
+		divs[oy] = float32(fy * kw)
+	}
+	// fix writes the outputs the plane kernel leaves: rows without input
+	// and averages over clipped windows, summed as the kernel sums (rows
+	// first, then the columns left to right).
+	fix := func(src, dst []float32) {
+		for oy := range oh {
+			out := dst[oy*ow : (oy+1)*ow]
+			r0, nr := rows[2*oy], rows[2*oy+1]
+			if nr == 0 {
+				fillEmptyRow(out, isMax)
+				continue
+			}
+			for _, ox := range clipped {
+				var sum float32
+				for kx := ax.lo[ox]; kx < ax.hi[ox]; kx++ {
+					col := 2*ox - padLeft + kx
+					v := src[r0*iw+col]
+					for r := 1; r < nr; r++ {
+						v += src[(r0+r)*iw+col]
+					}
+					sum += v
+				}
+				count := int(divs[oy]) / kw * colsOf(ax, ox, includePad)
+				if count > 0 {
+					sum /= float32(count)
+				}
+				out[ox] = sum
+			}
+		}
+	}
+	if wholePlanes && pool3s2PlanesAVX512(ec, x, y, planes, ih, iw, oh, ow, padLeft, rows, divs, isMax, padValue, fix) {
+		return
+	}
+	ec.par(planes, len(x), func(p0, p1 int) {
+		acc := make([]float32, accLen)
+		fill(acc, padValue)
+		row := acc[padLeft : padLeft+iw]
+		var tmp []float32
+		if ow < 8 {
+			tmp = make([]float32, 8)
+		}
+		var rows [3][]float32
+		for p := p0; p < p1; p++ {
+			src := x[p*ih*iw : (p+1)*ih*iw]
+			dst := y[p*oh*ow : (p+1)*oh*ow]
+			for oy := range oh {
+				out := dst[oy*ow : (oy+1)*ow]
+				lo, hi := ay.lo[oy], ay.hi[oy]
+				if lo >= hi {
+					fillEmptyRow(out, isMax)
+					continue
+				}
+				y0 := oy*sy - padTop
+				for ky := lo; ky < hi; ky++ {
+					rows[ky-lo] = src[(y0+ky)*iw : (y0+ky+1)*iw]
+				}
+				reduceRows(row, rows[:hi-lo], isMax)
+				fy := hi - lo
+				if includePad {
+					fy = ay.padded[oy]
+				}
+				div := float32(fy * kw)
+				switch {
+				case ow%8 == 0:
+					pool3s2Row(out, acc, isMax, div)
+				case ow > 8:
+					// The last eight outputs overlap the ones before:
+					// computing some twice gives the same values.
+					pool3s2Row(out[:ow&^7], acc, isMax, div)
+					pool3s2Row(out[ow-8:], acc[2*(ow-8):], isMax, div)
+				default:
+					pool3s2Row(tmp, acc, isMax, div)
+					copy(out, tmp)
+				}
+				for _, ox := range clipped {
+					var sum float32
+					for _, v := range acc[2*ox : 2*ox+kw] {
+						sum += v
+					}
+					count := fy * colsOf(ax, ox, includePad)
+					if count > 0 {
+						sum /= float32(count)
+					}
+					out[ox] = sum
+				}
+			}
+		}
+	})
+}
+
+// colsOf returns how many columns of window ox count towards an average:
+// those inside the padded input (includePad) or inside the input.
+func colsOf(ax axisWindows, ox int, includePad bool) int {
+	if includePad {
+		return ax.padded[ox]
+	}
+	return ax.hi[ox] - ax.lo[ox]
+}
+
+// reduceRowsGo is reduceRows without vector code.
+func reduceRowsGo(dst []float32, rows [][]float32, isMax bool) {
+	copy(dst, rows[0])
+	for _, r := range rows[1:] {
+		if isMax {
+			maxIntoGo(r, dst)
+		} else {
+			axpyGo(1, r, dst)
+		}
 	}
 }

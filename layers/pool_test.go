@@ -214,3 +214,99 @@ func TestPoolWideRowsMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestPool3s2MatchesNaive checks the 3-wide, stride-2 path (whole-plane
+// AVX-512 kernel and per-row AVX2 kernels) against pooling by definition
+// over widths around the vector lengths, with padding, ceil mode and both
+// average divisors.
+func TestPool3s2MatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, h := range []int{1, 3, 7, 8} {
+		for w := 1; w <= 40; w++ {
+			x := randTensor(r, 1, 2, h, w)
+			for _, kh := range []int{1, 2, 3} {
+				for _, sy := range []int{1, 2} {
+					for _, pads := range [][4]int{{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 0, 0, 2}} {
+						for _, ceil := range []bool{false, true} {
+							for _, incl := range []bool{false, true} {
+								for _, isMax := range []bool{false, true} {
+									checkPool3s2(t, x, kh, sy, pads, ceil, incl, isMax)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkPool3s2(t *testing.T, x *Tensor, kh, sy int, pads [4]int, ceil, incl, isMax bool) {
+	t.Helper()
+	h, w := x.Shape[2], x.Shape[3]
+	k, s := [2]int{kh, 3}, [2]int{sy, 2}
+	in := [2]int{h, w}
+	var out [2]int
+	for i := range 2 {
+		span := in[i] + pads[i] + pads[i+2] - k[i]
+		if span < 0 {
+			return
+		}
+		out[i] = span/s[i] + 1
+		if ceil && span%s[i] != 0 {
+			out[i]++
+			// ONNX drops a last window that starts in the end padding.
+			if (out[i]-1)*s[i] >= in[i]+pads[i] {
+				out[i]--
+			}
+		}
+	}
+	want := New(1, 2, out[0], out[1])
+	for p := range 2 {
+		for oy := range out[0] {
+			for ox := range out[1] {
+				best, sum, cnt, padded := float32(math.Inf(-1)), float32(0), 0, 0
+				for ky := range k[0] {
+					for kx := range k[1] {
+						iy, ix := oy*s[0]+ky-pads[0], ox*s[1]+kx-pads[1]
+						if iy < in[0]+pads[2] && ix < in[1]+pads[3] {
+							padded++
+						}
+						if iy < 0 || iy >= h || ix < 0 || ix >= w {
+							continue
+						}
+						v := x.F[(p*h+iy)*w+ix]
+						best = max(best, v)
+						sum += v
+						cnt++
+					}
+				}
+				if incl {
+					cnt = padded
+				}
+				v := best
+				if !isMax {
+					v = 0
+					if cnt > 0 {
+						v = sum / float32(cnt)
+					}
+				}
+				want.F[(p*out[0]+oy)*out[1]+ox] = v
+			}
+		}
+	}
+	ay := newAxisWindows(h, out[0], kh, sy, 1, pads[0], pads[2])
+	ax := newAxisWindows(w, out[1], 3, 2, 1, pads[1], pads[3])
+	for _, whole := range []bool{false, true} {
+		y := New(1, 2, out[0], out[1])
+		fill(y.F, float32(math.NaN()))
+		ec := &execContext{Threads: 1}
+		pool3s2(ec, x.F, y.F, 2, h, w, out[0], out[1], sy, pads[0], pads[1], ay, ax, isMax, incl, whole)
+		what := fmt.Sprintf("%dx%d k%d sy%d pads %v ceil %v incl %v max %v whole %v", h, w, kh, sy, pads, ceil, incl, isMax, whole)
+		tol := 1e-6
+		if isMax {
+			tol = 0
+		}
+		assertClose(t, what, y.F, want.F, tol)
+	}
+}

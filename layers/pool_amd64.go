@@ -1,0 +1,82 @@
+package layers
+
+import "unsafe"
+
+// hasAVX512 reports whether the CPU and the operating system support the
+// AVX-512 Foundation instructions (with the opmask and upper ZMM state
+// saved by the OS). Computed once at start-up; never changes.
+var hasAVX512 = hasAVX2FMA && detectAVX512()
+
+func detectAVX512() bool {
+	// XCR0 bits 5-7: opmask registers, upper halves of ZMM0-15, ZMM16-31.
+	if xcr0, _ := xgetbv(); xcr0&0xe0 != 0xe0 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<16) != 0 // AVX512F
+}
+
+// pool3s2Args is what poolPlane3s2AVX512 reads; the assembly addresses
+// the fields by offset, checked by TestPool3s2ArgsLayout.
+type pool3s2Args struct {
+	src, out           *float32
+	oh, ow, chunks, iw int
+	rows               *int     // per output row: first input row, row count
+	divs               *float32 // per output row: the average's divisor
+	masks              *uint16  // per 16 outputs: three load masks, one store mask
+	padLeft            int
+	pad                float32
+	isMax              bool
+}
+
+//go:noescape
+func poolPlane3s2AVX512(a *pool3s2Args)
+
+// pool3s2Offsets are the byte offsets of pool3s2Args' fields that the
+// assembly uses, in declaration order.
+var pool3s2Offsets = [...]uintptr{
+	unsafe.Offsetof(pool3s2Args{}.src), unsafe.Offsetof(pool3s2Args{}.out),
+	unsafe.Offsetof(pool3s2Args{}.oh), unsafe.Offsetof(pool3s2Args{}.ow),
+	unsafe.Offsetof(pool3s2Args{}.chunks), unsafe.Offsetof(pool3s2Args{}.iw),
+	unsafe.Offsetof(pool3s2Args{}.rows), unsafe.Offsetof(pool3s2Args{}.divs),
+	unsafe.Offsetof(pool3s2Args{}.masks), unsafe.Offsetof(pool3s2Args{}.padLeft),
+	unsafe.Offsetof(pool3s2Args{}.pad), unsafe.Offsetof(pool3s2Args{}.isMax),
+}
+
+// pool3s2PlanesAVX512 runs pool3s2 one whole plane per assembly call:
+// on small planes the per-row calls of the AVX2 path cost more than the
+// arithmetic. It returns false (doing nothing) without AVX-512.
+func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
+	if !hasAVX512 || ih*iw == 0 || oh*ow == 0 {
+		return false
+	}
+	chunks := (ow + 15) / 16
+	masks := make([]uint16, 4*chunks)
+	for c := range chunks {
+		var m [4]uint16
+		for j := range 33 {
+			col := 32*c - padLeft + j
+			if col >= 0 && col < iw {
+				m[j/16] |= 1 << (j % 16)
+			}
+		}
+		for i := range 16 {
+			if 16*c+i < ow {
+				m[3] |= 1 << i
+			}
+		}
+		copy(masks[4*c:], m[:])
+	}
+	ec.par(planes, len(x), func(p0, p1 int) {
+		a := pool3s2Args{oh: oh, ow: ow, chunks: chunks, iw: iw, rows: &rows[0], divs: &divs[0],
+			masks: &masks[0], padLeft: padLeft, pad: padValue, isMax: isMax}
+		for p := p0; p < p1; p++ {
+			src := x[p*ih*iw : (p+1)*ih*iw]
+			dst := y[p*oh*ow : (p+1)*oh*ow]
+			a.src, a.out = &src[0], &dst[0]
+			poolPlane3s2AVX512(&a)
+			fix(src, dst)
+		}
+	})
+	return true
+}

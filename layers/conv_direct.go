@@ -232,12 +232,33 @@ func (t *directTiles) run(lo, hi int) {
 		}
 		return
 	}
+	if hasAVX512 {
+		t.runWide(lo, hi)
+		return
+	}
 	for j := lo; j < hi; j++ {
 		for s := range t.stripsM {
 			for pc := 0; pc < t.rows; pc += t.kcb {
 				kc := min(t.kcb, t.rows-pc)
 				as := t.ap[pc*t.mPad+s*gemmMR*kc : pc*t.mPad+(s+1)*gemmMR*kc]
 				kernel4x16Indirect(kc, as, t.xpad[j*gemmNR:], t.offs[pc:pc+kc], t.cs[s*gemmMR*t.nPad+j*gemmNR:], t.nPad)
+			}
+		}
+	}
+}
+
+// runWide is run with the AVX-512 kernel on blocks of up to two row
+// strips by two column strips (8×32). Each output is the same FMA chain
+// as in the 4×16 kernel, so the results are bit-identical.
+func (t *directTiles) runWide(lo, hi int) {
+	for j := lo; j < hi; j += 2 {
+		cols := min(2, hi-j) * gemmNR
+		for s := 0; s < t.stripsM; s += 2 {
+			rows := min(2, t.stripsM-s) * gemmMR
+			for pc := 0; pc < t.rows; pc += t.kcb {
+				kc := min(t.kcb, t.rows-pc)
+				as := t.ap[pc*t.mPad+s*gemmMR*kc : pc*t.mPad+s*gemmMR*kc+rows*kc]
+				kernelWideIndirect(kc, as, t.xpad[j*gemmNR:], t.offs[pc:pc+kc], t.cs[s*gemmMR*t.nPad+j*gemmNR:], t.nPad, rows, cols)
 			}
 		}
 	}

@@ -199,6 +199,10 @@ func gemmBlock(i0, i1, j0, j1, m, n, k int, ap []float32, mPad int, bp []float32
 		bpc := bp[pc*nPad:]
 		for ic := i0; ic < i1; ic += gemmMC / gemmMR {
 			icEnd := min(ic+gemmMC/gemmMR, i1)
+			if hasAVX512 {
+				gemmBlockWide(ic, icEnd, j0, j1, m, n, kc, apc, mPad, bpc, nPad, c, ldc)
+				continue
+			}
 			for j := j0; j < j1; j++ {
 				bs := bpc[j*gemmNR*kc : (j+1)*gemmNR*kc]
 				col := j * gemmNR
@@ -218,6 +222,50 @@ func gemmBlock(i0, i1, j0, j1, m, n, k int, ap []float32, mPad int, bp []float32
 					kernel4x16(kc, as, bs, edge[:], gemmNR)
 					for r := 0; r < rows; r++ {
 						cr := c[(row+r)*ldc+col : (row+r)*ldc+col+cols]
+						er := edge[r*gemmNR : r*gemmNR+cols]
+						for x := range cr {
+							cr[x] += er[x]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmBlockWide is the inner part of gemmBlock (one panel of depth kc,
+// row strips [i0, i1), column strips [j0, j1)) with the AVX-512 kernel on
+// whole blocks of up to 8×32; blocks that cross the edge of C run tile by
+// tile through a scratch tile as in gemmBlock.
+func gemmBlockWide(i0, i1, j0, j1, m, n, kc int, apc []float32, mPad int, bpc []float32, nPad int, c []float32, ldc int) {
+	var edge [gemmMR * gemmNR]float32
+	for j := j0; j < j1; j += 2 {
+		js := min(2, j1-j)
+		col := j * gemmNR
+		for i := i0; i < i1; i += 2 {
+			is := min(2, i1-i)
+			row := i * gemmMR
+			as := apc[i*gemmMR*kc : (i+is)*gemmMR*kc]
+			if row+is*gemmMR <= m && col+js*gemmNR <= n {
+				kernelWide(kc, as, bpc[j*gemmNR*kc:(j+js)*gemmNR*kc], c[row*ldc+col:], ldc, is*gemmMR, js*gemmNR)
+				continue
+			}
+			for jj := j; jj < j+js; jj++ {
+				bs := bpc[jj*gemmNR*kc : (jj+1)*gemmNR*kc]
+				tc := jj * gemmNR
+				cols := min(gemmNR, n-tc)
+				for ii := i; ii < i+is; ii++ {
+					ts := apc[ii*gemmMR*kc : (ii+1)*gemmMR*kc]
+					tr := ii * gemmMR
+					rows := min(gemmMR, m-tr)
+					if rows == gemmMR && cols == gemmNR {
+						kernel4x16(kc, ts, bs, c[tr*ldc+tc:], ldc)
+						continue
+					}
+					edge = [gemmMR * gemmNR]float32{}
+					kernel4x16(kc, ts, bs, edge[:], gemmNR)
+					for r := 0; r < rows; r++ {
+						cr := c[(tr+r)*ldc+tc : (tr+r)*ldc+tc+cols]
 						er := edge[r*gemmNR : r*gemmNR+cols]
 						for x := range cr {
 							cr[x] += er[x]

@@ -43,3 +43,9 @@ func reduceRows(dst []float32, rows [][]float32, isMax bool) { reduceRowsGo(dst,
 func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
 	return false
 }
+
+func kernelWide(kc int, a, b, c []float32, ldc, rows, cols int) { panic("layers: no AVX-512") }
+
+func kernelWideIndirect(kc int, a, b []float32, offs []int, c []float32, ldc, rows, cols int) {
+	panic("layers: no AVX-512")
+}

@@ -1,0 +1,55 @@
+package layers
+
+//go:generate python3 gen/gemm_avx512.py
+
+//go:noescape
+func sgemmKernelIndirectAVX512(kc int, a, b *float32, offs *int, c *float32, ldc, shape int)
+
+//go:noescape
+func sgemmKernelAVX512(kc int, a, b, c *float32, ldc, shape int)
+
+// Tile shapes of the AVX-512 micro-kernels: rows of 4 or 8 (two packed A
+// strips), columns of 16 or 32 (two B strips).
+const (
+	tile8Rows = 1
+	tile32Col = 2
+)
+
+// tileShape returns the AVX-512 kernel shape for rows of 4 or 8 and
+// columns of 16 or 32.
+func tileShape(rows, cols int) int {
+	s := 0
+	if rows == 2*gemmMR {
+		s |= tile8Rows
+	}
+	if cols == 2*gemmNR {
+		s |= tile32Col
+	}
+	return s
+}
+
+// kernelWide is kernel4x16 over a block of up to 8×32 (rows 4 or 8, cols
+// 16 or 32): A strips follow each other every 4·kc floats and B strips
+// every 16·kc, as packA and packB lay them out. It needs AVX-512.
+func kernelWide(kc int, a, b, c []float32, ldc, rows, cols int) {
+	if kc == 0 {
+		return
+	}
+	_ = a[kc*rows-1]
+	_ = b[kc*cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	sgemmKernelAVX512(kc, &a[0], &b[0], &c[0], ldc, tileShape(rows, cols))
+}
+
+// kernelWideIndirect is kernel4x16Indirect over a block of up to 8×32:
+// row k of the B block is b[offs[k] : offs[k]+cols]. It needs AVX-512.
+func kernelWideIndirect(kc int, a, b []float32, offs []int, c []float32, ldc, rows, cols int) {
+	if kc == 0 {
+		return
+	}
+	_ = a[kc*rows-1]
+	_ = offs[kc-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	// The caller guarantees that every offs[k]+cols is within b.
+	sgemmKernelIndirectAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc, tileShape(rows, cols))
+}

@@ -237,17 +237,27 @@ func kPRelu(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 }
 
 // kFS runs the few-spikes neuron exactly as FSForward, element by element,
-// and records the spikes it emitted.
+// and records the spikes it emitted. Its output weights d are shared by
+// all neurons, or given per channel (see fsChannels).
 func kFS(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if err := needFloat(n, in, 0); err != nil {
 		return nil, err
 	}
 	h, th, d := n.Attrs.Floats("h", nil), n.Attrs.Floats("T", nil), n.Attrs.Floats("d", nil)
-	if len(h) == 0 || len(h) != len(th) || len(h) != len(d) {
-		return nil, fmt.Errorf("attributes h, T, d must be non-empty and of equal length, got %d, %d, %d", len(h), len(th), len(d))
+	channels, err := fsChannels(h, d)
+	if err != nil || len(h) != len(th) {
+		return nil, fmt.Errorf("attributes h, T, d must be non-empty, h and T of equal length K and d of K or K per channel, got %d, %d, %d", len(h), len(th), len(d))
 	}
 	x := in[0]
 	out := ec.newFloat(x.Shape)
+	if channels > 1 {
+		spikes, err := fsPerChannel(ec, h, th, d, x, out)
+		if err != nil {
+			return nil, err
+		}
+		ec.addSpikes(n, x, spikes)
+		return []*Tensor{out}, nil
+	}
 	var total atomic.Int64
 	ec.par(len(x.F), len(x.F)*len(h), func(lo, hi int) {
 		total.Add(fsRun(h, th, d, x.F[lo:hi], out.F[lo:hi]))

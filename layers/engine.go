@@ -214,8 +214,8 @@ func checkStatic(n *Node) error {
 	switch n.Op {
 	case "FS":
 		h, t, d := n.Attrs.Floats("h", nil), n.Attrs.Floats("T", nil), n.Attrs.Floats("d", nil)
-		if len(h) == 0 || len(h) != len(t) || len(h) != len(d) {
-			return fmt.Errorf("attributes h, T, d must be non-empty float lists of equal length, got %d, %d, %d", len(h), len(t), len(d))
+		if _, err := fsChannels(h, d); err != nil || len(h) != len(t) {
+			return fmt.Errorf("attributes h, T, d must be non-empty float lists, h and T of equal length K and d of K or K per channel, got %d, %d, %d", len(h), len(t), len(d))
 		}
 		if len(n.Inputs) < 1 || n.Inputs[0] == "" || len(n.Outputs) < 1 {
 			return fmt.Errorf("needs one input and one output")

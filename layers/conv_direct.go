@@ -24,6 +24,9 @@ func useConvDirect(w *window) bool {
 // group. The activation runs on each output plane's tile right after its
 // bias, while it is in cache.
 func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int, act func(dst, src []float32)) {
+	if cg == 1 && mg == 1 && depthwise3x3(ec, w, x, wt, bias, y, act) {
+		return
+	}
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
 	out, stride := w.out, w.stride
 	if w.rank() == 1 {

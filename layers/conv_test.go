@@ -450,3 +450,42 @@ func TestPortablePathsMatch(t *testing.T) {
 	kernel1x64IndirectGo(kc, a, b64, offs, d2)
 	assertClose(t, "one-row indirect kernel", d1, d2, 1e-4)
 }
+
+// TestDepthwise3x3MatchesNaive covers the depthwise 3×3 plane kernel
+// (AVX-512) on widths around its 16-output chunks, strides 1 and 2 and
+// symmetric and lopsided padding, with and without a fused activation.
+func TestDepthwise3x3MatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, h := range []int{1, 3, 7, 14} {
+		for _, wd := range []int{1, 2, 7, 14, 16, 17, 33, 40} {
+			for _, s := range []int{1, 2} {
+				for _, pads := range [][]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 1, 0}, {2, 2, 2, 2}} {
+					cc := convCase{batch: 2, c: 3, m: 3, group: 3, in: []int{h, wd}, kernel: []int{3, 3},
+						stride: []int{s, s}, dil: []int{1, 1}, pads: pads, bias: true}
+					if h+pads[0]+pads[2] < 3 || wd+pads[1]+pads[3] < 3 {
+						continue
+					}
+					outSp := []int{(h+pads[0]+pads[2]-3)/s + 1, (wd+pads[1]+pads[3]-3)/s + 1}
+					x := randTensor(r, 2, 3, h, wd)
+					w := randTensor(r, 3, 1, 3, 3)
+					bias := randTensor(r, 3)
+					want := naiveConv(x, w, bias.F, 3, cc.stride, cc.dil, pads[:2], outSp)
+					got, err := convKernel(&execContext{Threads: 1}, cc.node(), []*Tensor{x, w, bias})
+					if err != nil {
+						t.Fatal(err)
+					}
+					what := fmt.Sprintf("depthwise %dx%d stride %d pads %v", h, wd, s, pads)
+					assertClose(t, what, got[0].F, want.F, 1e-5)
+					relu, err := convAct(&execContext{Threads: 2}, cc.node(), []*Tensor{x, w, bias}, reluRow)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range want.F {
+						want.F[i] = max(want.F[i], 0)
+					}
+					assertClose(t, what+" relu", relu[0].F, want.F, 1e-5)
+				}
+			}
+		}
+	}
+}

@@ -49,3 +49,7 @@ func kernelWide(kc int, a, b, c []float32, ldc, rows, cols int) { panic("layers:
 func kernelWideIndirect(kc int, a, b []float32, offs []int, c []float32, ldc, rows, cols int) {
 	panic("layers: no AVX-512")
 }
+
+func depthwise3x3(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
+	return false
+}

@@ -1,6 +1,7 @@
 package fsfit
 
 import (
+	"cmp"
 	"math"
 	"sort"
 )
@@ -19,6 +20,19 @@ type autoConfig struct {
 	memPoints    int  // points of the memetic search (0: finalPoints)
 	templates    bool // add quantiserStarts to the constructive starts
 	relocate     int  // every relocate-th mutation re-draws in place, the others move a step
+	// exactIters, if > 0, refines every child of the memetic search and
+	// the survivors by that many steps of the exact gradient of the loss
+	// on all the evaluation points (grid.refine), and ranks them by it.
+	exactIters int
+	finalIters int // exact refinement steps of each survivor at the end
+	// noPolish skips the block polish of the children (with exactIters,
+	// whose refinement is much cheaper, buying more of them).
+	noPolish bool
+	// screenIters, if > 0, refines every start on the grid and ranks the
+	// starts by the grid loss.
+	screenIters  int
+	maxMutations int // cap on mutations (0: 100)
+	childSweeps  int // block sweeps of a child's polish (0: autoMaxSweeps)
 }
 
 // moveStep moves step from to position to, shifting the steps between.
@@ -49,7 +63,11 @@ var (
 // K-step tail), so a fixed work budget keeps the time of a fit roughly
 // independent of K.
 func (c autoConfig) mutations(k int) int {
-	return max(2, min(100, c.mutationWork/(k*k*k)))
+	limit := c.maxMutations
+	if limit == 0 {
+		limit = 100
+	}
+	return max(2, min(limit, c.mutationWork/(k*k*k)))
 }
 
 const (
@@ -227,7 +245,16 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	// them almost exactly and the ranking would be noise.
 	fb := f.batch(cfg.finalPoints)
 	fs := newSearcher(fb, f.hi-f.lo)
+	var gr *grid
+	vb := f.batch(autoValidPoints)
+	if cfg.exactIters > 0 || cfg.finalIters > 0 || cfg.screenIters > 0 {
+		gr = f.grid()
+	}
 	for i := range cands {
+		if cfg.screenIters > 0 {
+			cands[i].loss = f.exactRefine(gr, vb, cands[i].p, cfg.screenIters)
+			continue
+		}
 		fb.forward(cands[i].p, false, 0)
 		cands[i].loss = fb.solveD(cands[i].p)
 	}
@@ -257,6 +284,10 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	// overfit and push out a neuron that is better on the whole range
 	// (the exact binary expansion for relu, for example).
 	elite := cand{pop[0].p.Clone(), pop[0].loss}
+	// With exactIters the memetic search ranks on the loss over all the
+	// evaluation points (its grid), which the few points of the search
+	// only estimate.
+	exact := cfg.exactIters > 0
 	mb, ms := fb, fs
 	if cfg.memPoints > 0 && cfg.memPoints != cfg.finalPoints {
 		mb = f.batch(cfg.memPoints)
@@ -264,6 +295,12 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		for i := range pop {
 			mb.forward(pop[i].p, false, 0)
 			pop[i].loss = mb.solveD(pop[i].p)
+		}
+		byLoss()
+	}
+	if exact {
+		for i := range pop {
+			pop[i].loss = f.exactRefine(gr, vb, pop[i].p, cfg.exactIters)
 		}
 		byLoss()
 	}
@@ -285,37 +322,82 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		}
 		l := trainAdam(mb, q, trainConfig{epochs: cfg.mutEpochs, sched: schedule{0.01 * unit, 0.01},
 			width: unit, varPro: true, tick: f.tick})
-		l = f.polish(ms, q, l)
+		if !cfg.noPolish {
+			l = f.polishN(ms, q, l, cmp.Or(cfg.childSweeps, autoMaxSweeps))
+		}
+		if exact {
+			l = f.exactRefine(gr, vb, q, cfg.exactIters)
+		}
 		if worst := len(pop) - 1; l < pop[worst].loss {
 			pop[worst] = cand{q, l}
 			byLoss()
 		}
 	}
 
-	if mb != fb {
-		for i := range pop {
-			fb.forward(pop[i].p, false, 0)
-			pop[i].loss = f.polish(fs, pop[i].p, fb.solveD(pop[i].p))
-		}
-	}
-
-	// Choose on denser validation points still, since the refinement can
-	// also overfit its points.
-	vb := f.batch(autoValidPoints)
+	// Re-polish the survivors on the denser points (and refine them on
+	// the grid), and choose on the whole evaluation grid, or on denser
+	// validation points, since the refinement can also overfit its points.
 	var best Params
 	bestLoss := math.Inf(1)
 	for _, c := range append(pop, elite) {
-		vb.forward(c.p, false, 0)
-		if l := vb.solveD(c.p); l < bestLoss {
-			best, bestLoss = c.p, l
+		q := c.p
+		if mb != fb {
+			q = c.p.Clone()
+			fb.forward(q, false, 0)
+			f.polish(fs, q, fb.solveD(q))
+		}
+		for _, r := range []Params{c.p, q} {
+			var l float64
+			if gr != nil {
+				l = f.exactRefine(gr, vb, r, cfg.finalIters)
+			} else {
+				vb.forward(r, false, 0)
+				l = vb.solveD(r)
+			}
+			if l < bestLoss {
+				best, bestLoss = r, l
+			}
+			if mb == fb {
+				break
+			}
 		}
 	}
 	return best
 }
 
+// grid returns the exact evaluator over the fit's evaluation points (at
+// most maxGridPoints of them, evenly spaced, for very large Points).
+func (f *fitter) grid() *grid {
+	var w func(float64) float64
+	if f.opt.Weight != nil {
+		w = f.opt.Weight.Density
+	}
+	return newGrid(f.act.F, f.lo, f.hi, min(f.points, maxGridPoints), w, f.k)
+}
+
+// maxGridPoints bounds the memory of a grid (five float64 per point).
+const maxGridPoints = 1 << 18
+
+// exactRefine refines p by iters steps of the exact gradient on the grid
+// and returns its loss there; where the grid cannot evaluate p (too many
+// pieces) it returns p's loss on the validation points vb instead.
+func (f *fitter) exactRefine(g *grid, vb *batch, p Params, iters int) float64 {
+	unit := (f.hi - f.lo) / 20
+	if l, ok := g.refine(p, iters, 0.005*unit, 0.00005*unit, f.tick); ok {
+		return l
+	}
+	vb.forward(p, false, 0)
+	return vb.solveD(p)
+}
+
 // polish runs block sweeps until the loss improves by less than 0.1%.
 func (f *fitter) polish(s *searcher, p Params, cur float64) float64 {
-	for i := 0; i < autoMaxSweeps; i++ {
+	return f.polishN(s, p, cur, autoMaxSweeps)
+}
+
+// polishN is polish with at most sweeps sweeps.
+func (f *fitter) polishN(s *searcher, p Params, cur float64, sweeps int) float64 {
+	for i := 0; i < sweeps; i++ {
 		next := s.blockSweep(p, cur)
 		goOn := f.tick()
 		improved := next < cur*(1-1e-3)

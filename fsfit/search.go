@@ -18,6 +18,8 @@ type searcher struct {
 	pre    []float64
 	e0, e1 []float64
 	keys   []keyed
+	// tails, tailNext: scratch of tailPieces
+	tails, tailNext []tailPiece
 }
 
 type keyed struct {
@@ -81,10 +83,7 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 	n := len(b.x)
 	s.prefix(p, t)
 	for i := range b.x {
-		v := b.v[i*k+t]
-		o0 := s.pre[i] + tail(p, v, t+1) - b.f[i]
-		s.e0[i] = b.w[i] * o0 * o0
-		s.keys[i] = keyed{v, int32(i)}
+		s.keys[i] = keyed{b.v[i*k+t], int32(i)}
 	}
 	keys := s.keys
 	slices.SortFunc(keys, func(a, c keyed) int {
@@ -96,19 +95,38 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 		}
 		return 0
 	})
-	var all0 float64
+	hs := s.hCandidates(p.H[t])
+	// The output of steps t+1.. is a piecewise-constant function of the
+	// potential after step t: tabulate it once over the potentials any
+	// candidate reset can produce, then read it by merging with the
+	// sorted inputs instead of running the steps for every input.
+	var hmax float64
+	for _, h := range hs {
+		hmax = math.Max(hmax, math.Abs(h))
+	}
+	s.tails = tailPieces(p, t+1, keys[0].v-hmax-1, keys[n-1].v+hmax+1, s.tails[:0], &s.tailNext)
+	tp := s.tails
+	j := 0
 	for _, kv := range keys {
-		all0 += s.e0[kv.i]
+		for kv.v > tp[j].b {
+			j++
+		}
+		o0 := s.pre[kv.i] + tp[j].out - b.f[kv.i]
+		s.e0[kv.i] = b.w[kv.i] * o0 * o0
 	}
 	bestLoss := math.Inf(1)
 	bestH, bestJ, bestD := p.H[t], n-1, p.D[t]
-	for _, h := range s.hCandidates(p.H[t]) {
+	for _, h := range hs {
 		// Scan splits from "all spike" (j=-1) upwards with suffix sums of
 		// the spiking inputs' residuals r = f - pre - tail1.
 		var sw, swr, swr2 float64
+		j := 0
 		for _, kv := range keys {
 			i := kv.i
-			r := b.f[i] - s.pre[i] - tail(p, b.v[int(i)*k+t]-h, t+1)
+			for kv.v-h > tp[j].b {
+				j++
+			}
+			r := b.f[i] - s.pre[i] - tp[j].out
 			s.e1[i] = r
 			w := b.w[i]
 			sw += w
@@ -140,7 +158,6 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 			}
 		}
 	}
-	_ = all0
 	if bestLoss >= cur*(1-1e-9) {
 		// No block move beats the current parameters (whose d is the
 		// joint optimum): keep them and skip the re-solve.
@@ -170,3 +187,42 @@ func (s *searcher) blockSweep(p Params, cur float64) float64 {
 // hBlockSteps are the relative moves of hCandidates around the current
 // reset.
 var hBlockSteps = []float64{-0.5, -0.25, -0.12, -0.06, -0.03, -0.01, 0.01, 0.03, 0.06, 0.12, 0.25, 0.5}
+
+// tailPiece is an interval (.., b] of potentials on which the steps after
+// a given one add out to the output (the previous piece ends where it
+// begins); off is the reset they subtract.
+type tailPiece struct {
+	a, b, off, out float64
+}
+
+// tailPieces tabulates the output of steps from..K-1 as a function of the
+// potential v in (lo, hi], in increasing v; buf and next are reused
+// scratch. The last piece is extended to +Inf.
+func tailPieces(p Params, from int, lo, hi float64, buf []tailPiece, next *[]tailPiece) []tailPiece {
+	cur := append(buf, tailPiece{a: lo, b: hi})
+	for t := from; t < len(p.T); t++ {
+		nx := (*next)[:0]
+		for _, pc := range cur {
+			s := p.T[t] + pc.off
+			switch {
+			case s >= pc.b:
+				nx = append(nx, pc)
+			case s <= pc.a:
+				pc.off += p.H[t]
+				pc.out += p.D[t]
+				nx = append(nx, pc)
+			default:
+				r := pc
+				pc.b = s
+				r.a = s
+				r.off += p.H[t]
+				r.out += p.D[t]
+				nx = append(nx, pc, r)
+			}
+		}
+		*next = cur
+		cur = nx
+	}
+	cur[len(cur)-1].b = math.Inf(1)
+	return cur
+}

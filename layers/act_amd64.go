@@ -31,9 +31,41 @@ func vecRow(asm func(n int, src, dst *float32), goRow func(dst, src []float32), 
 	goRow(dst[n:len(src)], src[n:])
 }
 
-func sigmoidRow(dst, src []float32)   { vecRow(sigmoidAVX2, sigmoidRowGo, dst, src) }
-func siluRow(dst, src []float32)      { vecRow(siluAVX2, siluRowGo, dst, src) }
-func geluRow(dst, src []float32)      { vecRow(geluAVX2, geluRowGo, dst, src) }
-func hardSwishRow(dst, src []float32) { vecRow(hardSwishAVX2, hardSwishRowGo, dst, src) }
-func reluRow(dst, src []float32)      { vecRow(reluAVX2, reluRowGo, dst, src) }
-func tanhRow(dst, src []float32)      { vecRow(tanhAVX2, tanhRowGo, dst, src) }
+//go:generate python3 gen/act_avx512.py
+
+//go:noescape
+func sigmoidAVX512(n int, src, dst *float32)
+
+//go:noescape
+func siluAVX512(n int, src, dst *float32)
+
+//go:noescape
+func geluAVX512(n int, src, dst *float32)
+
+//go:noescape
+func hardSwishAVX512(n int, src, dst *float32)
+
+//go:noescape
+func reluAVX512(n int, src, dst *float32)
+
+// vecRow512 is vecRow with the 16-lane kernel (the same instructions as
+// the 8-lane one, so the same bits) on the largest multiple of 16.
+func vecRow512(asm512, asm func(n int, src, dst *float32), goRow func(dst, src []float32), dst, src []float32) {
+	n := len(src) &^ 15
+	if !hasAVX512 || n == 0 {
+		vecRow(asm, goRow, dst, src)
+		return
+	}
+	_ = dst[len(src)-1]
+	asm512(n, &src[0], &dst[0])
+	vecRow(asm, goRow, dst[n:len(src)], src[n:])
+}
+
+func sigmoidRow(dst, src []float32) { vecRow512(sigmoidAVX512, sigmoidAVX2, sigmoidRowGo, dst, src) }
+func siluRow(dst, src []float32)    { vecRow512(siluAVX512, siluAVX2, siluRowGo, dst, src) }
+func geluRow(dst, src []float32)    { vecRow512(geluAVX512, geluAVX2, geluRowGo, dst, src) }
+func hardSwishRow(dst, src []float32) {
+	vecRow512(hardSwishAVX512, hardSwishAVX2, hardSwishRowGo, dst, src)
+}
+func reluRow(dst, src []float32) { vecRow512(reluAVX512, reluAVX2, reluRowGo, dst, src) }
+func tanhRow(dst, src []float32) { vecRow(tanhAVX2, tanhRowGo, dst, src) }

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -51,6 +52,38 @@ func TestKernelWideMatches4x16(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("kernelWideIndirect kc=%d %dx%d differs from kernel4x16Indirect", kc, rows, cols)
 				}
+			}
+		}
+	}
+}
+
+// TestActivations512MatchAVX2 checks that the 16-lane activations give
+// exactly the bits of the 8-lane ones, over a range that covers the
+// clamps of exp and the branches of erf.
+func TestActivations512MatchAVX2(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(51, 52))
+	src := make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(r.NormFloat64() * 8)
+	}
+	src[0], src[1], src[2], src[3] = 0, -100, 100, 1e-30
+	for _, f := range []struct {
+		name     string
+		a512, a2 func(n int, src, dst *float32)
+	}{
+		{"sigmoid", sigmoidAVX512, sigmoidAVX2}, {"silu", siluAVX512, siluAVX2}, {"gelu", geluAVX512, geluAVX2},
+		{"hardswish", hardSwishAVX512, hardSwishAVX2}, {"relu", reluAVX512, reluAVX2},
+	} {
+		got, want := make([]float32, len(src)), make([]float32, len(src))
+		f.a512(len(src), &src[0], &got[0])
+		f.a2(len(src), &src[0], &want[0])
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Errorf("%s(%g): AVX-512 %g, AVX2 %g", f.name, src[i], got[i], want[i])
+				break
 			}
 		}
 	}

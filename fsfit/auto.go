@@ -33,6 +33,16 @@ type autoConfig struct {
 	screenIters  int
 	maxMutations int // cap on mutations (0: 100)
 	childSweeps  int // block sweeps of a child's polish (0: autoMaxSweeps)
+	// islands splits the refined population (keep members) by rank into
+	// that many sub-populations that evolve apart, in turn (0: one).
+	islands int
+	// deepIters, if > 0, polishes an accepted child fully and refines it
+	// by deepIters exact steps (children are polished only briefly, and
+	// few are accepted).
+	deepIters int
+	// keepMoved: a moved step keeps its reset half of the time (a pure
+	// change of order; the polish re-places its threshold).
+	keepMoved bool
 }
 
 // moveStep moves step from to position to, shifting the steps between.
@@ -53,7 +63,8 @@ func moveStep(p Params, from, to int) {
 // library) searches about twice as long.
 var (
 	defaultAuto = autoConfig{starts: 8, keep: 3, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1,
-		mutationWork: 82000, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2}
+		mutationWork: 328000, maxMutations: 300, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2,
+		childSweeps: 2, exactIters: 50, finalIters: 300}
 	thoroughAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1,
 		mutationWork: 200000, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2}
 )
@@ -206,8 +217,9 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	}
 	// The papers' scale: [-8, 12] has unit 1.
 	unit := (f.hi - f.lo) / 20
-	f.plan(cfg.starts*(e+e/2+autoMaxSweeps) + cfg.keep*cfg.rounds*(e+autoMaxSweeps) +
-		cfg.mutations(f.k)*(cfg.mutEpochs+autoMaxSweeps))
+	childSweeps := cmp.Or(cfg.childSweeps, autoMaxSweeps)
+	f.plan(cfg.starts*(e+e/2+autoMaxSweeps+cfg.screenIters) + cfg.keep*cfg.rounds*(e+autoMaxSweeps+cfg.exactIters) +
+		cfg.mutations(f.k)*(cfg.mutEpochs+childSweeps+cfg.exactIters) + 2*(cfg.keep+1)*(autoMaxSweeps+cfg.finalIters))
 
 	type cand struct {
 		p    Params
@@ -304,15 +316,25 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		}
 		byLoss()
 	}
+	// Islands: member i of the ranked population evolves in island
+	// i mod islands, so that one early winner does not take over every
+	// line of the search.
+	isles := make([][]cand, max(1, min(cfg.islands, len(pop))))
+	for i, c := range pop {
+		isles[i%len(isles)] = append(isles[i%len(isles)], c)
+	}
 	for it := 0; it < cfg.mutations(f.k) && !f.stop; it++ {
-		q := pop[f.rng.IntN(min(3, len(pop)))].p.Clone()
+		isl := isles[it%len(isles)]
+		q := isl[f.rng.IntN(min(3, len(isl)))].p.Clone()
 		if cfg.relocate > 0 && f.k > 1 && it%cfg.relocate != 0 {
 			// Move a step: the order of the steps matters as much as
 			// their values, and in-place re-draws never change it.
 			from, to := f.rng.IntN(f.k), f.rng.IntN(f.k)
 			moveStep(q, from, to)
-			q.H[to] = 2 * unit * f.rng.NormFloat64()
-			q.T[to] = f.lo + (f.hi-f.lo)*f.rng.Float64()
+			if !cfg.keepMoved || f.rng.IntN(2) == 0 {
+				q.H[to] = 2 * unit * f.rng.NormFloat64()
+				q.T[to] = f.lo + (f.hi-f.lo)*f.rng.Float64()
+			}
 		} else {
 			for j, n := 0, 1+f.rng.IntN(3); j < n; j++ {
 				t := f.rng.IntN(f.k)
@@ -323,17 +345,29 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		l := trainAdam(mb, q, trainConfig{epochs: cfg.mutEpochs, sched: schedule{0.01 * unit, 0.01},
 			width: unit, varPro: true, tick: f.tick})
 		if !cfg.noPolish {
-			l = f.polishN(ms, q, l, cmp.Or(cfg.childSweeps, autoMaxSweeps))
+			l = f.polishN(ms, q, l, childSweeps)
 		}
 		if exact {
 			l = f.exactRefine(gr, vb, q, cfg.exactIters)
 		}
-		if worst := len(pop) - 1; l < pop[worst].loss {
-			pop[worst] = cand{q, l}
-			byLoss()
+		if worst := len(isl) - 1; l < isl[worst].loss && cfg.deepIters > 0 {
+			r := q.Clone()
+			mb.forward(r, false, 0)
+			f.polish(ms, r, mb.solveD(r))
+			if lr := f.exactRefine(gr, vb, r, cfg.deepIters); lr < l {
+				q, l = r, lr
+			}
+		}
+		if worst := len(isl) - 1; l < isl[worst].loss {
+			isl[worst] = cand{q, l}
+			sort.SliceStable(isl, func(i, j int) bool { return isl[i].loss < isl[j].loss })
 		}
 	}
 
+	pop = pop[:0:0]
+	for _, isl := range isles {
+		pop = append(pop, isl...)
+	}
 	// Re-polish the survivors on the denser points (and refine them on
 	// the grid), and choose on the whole evaluation grid, or on denser
 	// validation points, since the refinement can also overfit its points.

@@ -13,6 +13,7 @@ type dwArgs struct {
 	w                              *float32 // the plane's 9 weights
 	masks                          *uint16  // per 16 outputs: three load masks, one store mask
 	bias                           float32
+	rowTab                         *int // per output row and ky: byte offset of the input row, or -1
 }
 
 //go:noescape
@@ -25,7 +26,7 @@ var dwOffsets = [...]uintptr{
 	unsafe.Offsetof(dwArgs{}.chunks), unsafe.Offsetof(dwArgs{}.stride),
 	unsafe.Offsetof(dwArgs{}.padTop), unsafe.Offsetof(dwArgs{}.padLeft),
 	unsafe.Offsetof(dwArgs{}.w), unsafe.Offsetof(dwArgs{}.masks),
-	unsafe.Offsetof(dwArgs{}.bias),
+	unsafe.Offsetof(dwArgs{}.bias), unsafe.Offsetof(dwArgs{}.rowTab),
 }
 
 // depthwise3x3 computes a depthwise 3×3 convolution (one input and one
@@ -75,9 +76,19 @@ func depthwise3x3(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *
 			}
 		}
 	}
+	rowTab := make([]int, 3*oh)
+	for oy := range oh {
+		for ky := range 3 {
+			iy := oy*s + ky - pt
+			rowTab[3*oy+ky] = -1
+			if iy >= 0 && iy < ih {
+				rowTab[3*oy+ky] = iy * iw * 4
+			}
+		}
+	}
 	planes, c := x.Shape[0]*x.Shape[1], x.Shape[1]
 	ec.par(planes, planes*outSize*9, func(p0, p1 int) {
-		a := dwArgs{ih: ih, iw: iw, oh: oh, ow: ow, chunks: chunks, stride: s, padTop: pt, padLeft: pl, masks: &masks[0]}
+		a := dwArgs{ih: ih, iw: iw, oh: oh, ow: ow, chunks: chunks, stride: s, padTop: pt, padLeft: pl, masks: &masks[0], rowTab: &rowTab[0]}
 		for p := p0; p < p1; p++ {
 			ch := p % c
 			src := x.F[p*inSize : (p+1)*inSize]

@@ -74,6 +74,9 @@ func axpy(alpha float32, x, y []float32) {
 }
 
 //go:noescape
+func dotKernel4x3AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+//go:noescape
 func dotKernel4x3AVX2(k8 int, a *float32, lda int, b *float32, ldb int, out *float32)
 
 // hasDotKernel reports whether dotKernel4x3 runs in assembly; without it
@@ -85,6 +88,10 @@ const hasDotKernelArch = true
 func dotKernel4x3(k int, a []float32, lda int, b []float32, ldb int, out *[12]float32) {
 	_ = a[3*lda+k-1]
 	_ = b[2*ldb+k-1]
+	if hasAVX512 {
+		dotKernel4x3AVX512(k, &a[0], lda, &b[0], ldb, &out[0])
+		return
+	}
 	k8 := k / 8
 	dotKernel4x3AVX2(k8, &a[0], lda, &b[0], ldb, &out[0])
 	for kk := k8 * 8; kk < k; kk++ {

@@ -416,3 +416,113 @@ sgemmKernelAVX512_s7:
 sgemmKernelAVX512_done:
 	VZEROUPPER
 	RET
+
+// func dotKernel4x3AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+// out[r*3+c] = sum over kk < k of a[r*lda+kk] * b[c*ldb+kk], r < 4, c < 3:
+// dotKernel4x3AVX2 sixteen lanes wide, the last partial block of 16 read
+// under a mask (masked-off lanes are zero and add nothing).
+TEXT ·dotKernel4x3AVX512(SB), NOSPLIT, $0-48
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   lda+16(FP), R8
+	SHLQ   $2, R8
+	MOVQ   b+24(FP), DI
+	MOVQ   ldb+32(FP), R9
+	SHLQ   $2, R9
+	MOVQ   out+40(FP), DX
+	LEAQ   (SI)(R8*1), R10
+	LEAQ   (R10)(R8*1), R11
+	LEAQ   (R11)(R8*1), R12
+	LEAQ   (DI)(R9*1), R13
+	LEAQ   (R13)(R9*1), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	XORQ   AX, AX
+
+nt512loop:
+	CMPQ        CX, $16
+	JLT         nt512tail
+	VMOVUPS     (DI)(AX*1), Z12
+	VMOVUPS     (R13)(AX*1), Z13
+	VMOVUPS     (BX)(AX*1), Z14
+	VMOVUPS     (SI)(AX*1), Z15
+	VFMADD231PS Z12, Z15, Z0
+	VFMADD231PS Z13, Z15, Z1
+	VFMADD231PS Z14, Z15, Z2
+	VMOVUPS     (R10)(AX*1), Z16
+	VFMADD231PS Z12, Z16, Z3
+	VFMADD231PS Z13, Z16, Z4
+	VFMADD231PS Z14, Z16, Z5
+	VMOVUPS     (R11)(AX*1), Z17
+	VFMADD231PS Z12, Z17, Z6
+	VFMADD231PS Z13, Z17, Z7
+	VFMADD231PS Z14, Z17, Z8
+	VMOVUPS     (R12)(AX*1), Z18
+	VFMADD231PS Z12, Z18, Z9
+	VFMADD231PS Z13, Z18, Z10
+	VFMADD231PS Z14, Z18, Z11
+	ADDQ        $64, AX
+	SUBQ        $16, CX
+	JMP         nt512loop
+
+nt512tail:
+	TESTQ       CX, CX
+	JE          nt512reduce
+	MOVL        $1, R14
+	SHLL        CX, R14
+	DECL        R14
+	KMOVW       R14, K1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z12
+	VMOVUPS.Z   (R13)(AX*1), K1, Z13
+	VMOVUPS.Z   (BX)(AX*1), K1, Z14
+	VMOVUPS.Z   (SI)(AX*1), K1, Z15
+	VFMADD231PS Z12, Z15, Z0
+	VFMADD231PS Z13, Z15, Z1
+	VFMADD231PS Z14, Z15, Z2
+	VMOVUPS.Z   (R10)(AX*1), K1, Z16
+	VFMADD231PS Z12, Z16, Z3
+	VFMADD231PS Z13, Z16, Z4
+	VFMADD231PS Z14, Z16, Z5
+	VMOVUPS.Z   (R11)(AX*1), K1, Z17
+	VFMADD231PS Z12, Z17, Z6
+	VFMADD231PS Z13, Z17, Z7
+	VFMADD231PS Z14, Z17, Z8
+	VMOVUPS.Z   (R12)(AX*1), K1, Z18
+	VFMADD231PS Z12, Z18, Z9
+	VFMADD231PS Z13, Z18, Z10
+	VFMADD231PS Z14, Z18, Z11
+
+nt512reduce:
+#define HSUM16(Z, Y, X, OFF) \
+	VEXTRACTF32X8 $1, Z, Y15; \
+	VADDPS        Y15, Y, Y; \
+	VEXTRACTF128  $1, Y, X15; \
+	VADDPS        X15, X, X; \
+	VHADDPS       X, X, X; \
+	VHADDPS       X, X, X; \
+	VMOVSS        X, OFF(DX)
+
+	HSUM16(Z0, Y0, X0, 0)
+	HSUM16(Z1, Y1, X1, 4)
+	HSUM16(Z2, Y2, X2, 8)
+	HSUM16(Z3, Y3, X3, 12)
+	HSUM16(Z4, Y4, X4, 16)
+	HSUM16(Z5, Y5, X5, 20)
+	HSUM16(Z6, Y6, X6, 24)
+	HSUM16(Z7, Y7, X7, 28)
+	HSUM16(Z8, Y8, X8, 32)
+	HSUM16(Z9, Y9, X9, 36)
+	HSUM16(Z10, Y10, X10, 40)
+	HSUM16(Z11, Y11, X11, 44)
+	VZEROUPPER
+	RET

@@ -162,6 +162,13 @@ func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
+	// Unrolling per-channel output weights into ONNX needs the rank of
+	// the input they broadcast over.
+	for _, n := range snn.Nodes {
+		if n.Op == "FS" && len(n.Attrs.Floats("d", nil)) > len(n.Attrs.Floats("h", nil)) {
+			n.Attrs["rank"] = int64(len(cal.Profile.Shapes[n.Inputs[0]]))
+		}
+	}
 	return &Conversion{Steps: k, Sites: fits, SNN: snn, Analog: AnalogOps(snn), Seconds: time.Since(start).Seconds()}, nil
 }
 
@@ -177,7 +184,8 @@ type SiteReport struct {
 	MSE             float64    `json:"mse"` // on the site's calibration inputs
 	MaxAbsError     float64    `json:"max_abs_error"`
 	Source          string     `json:"source"`
-	DRefit          bool       `json:"d_refit,omitempty"` // d re-solved for the site's inputs
+	DRefit          bool       `json:"d_refit,omitempty"`       // d re-solved for the site's inputs
+	DPerChannel     bool       `json:"d_per_channel,omitempty"` // d re-solved for each channel's inputs
 	FitRange        [2]float64 `json:"fit_range"`
 	Gate            bool       `json:"gate,omitempty"`
 	Input           *Stats     `json:"input,omitempty"`
@@ -346,7 +354,7 @@ func (m *Model) evaluateSNN(conv *Conversion, cal *Calibration, x *layers.Tensor
 		s := stats[f.Node]
 		sr := SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: s.NeuronsPerSample,
 			SpikesPerNeuron: Float(ratio(s.Spikes, s.Elements)), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
-			Source: f.Source, DRefit: f.RefitD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
+			Source: f.Source, DRefit: f.RefitD, DPerChannel: f.ChannelD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
 		r.Sites = append(r.Sites, sr)
 		r.Neurons += s.NeuronsPerSample
@@ -382,7 +390,7 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 		}
 		out[i] = SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: neurons,
 			SpikesPerNeuron: Float(f.SpikesPerInput), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
-			Source: f.Source, DRefit: f.RefitD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
+			Source: f.Source, DRefit: f.RefitD, DPerChannel: f.ChannelD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
 			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
 	}
 	return out

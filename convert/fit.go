@@ -48,7 +48,10 @@ type FitOptions struct {
 	Points, Epochs int
 	// NoRefit leaves every candidate's output weights d as made, instead
 	// of also offering them re-solved for the site's inputs (refitD).
-	NoRefit  bool
+	NoRefit bool
+	// SharedD keeps one set of output weights d per site instead of
+	// re-solving them for each channel's inputs (channelD).
+	SharedD  bool
 	Progress Progress
 }
 
@@ -70,6 +73,10 @@ type SiteFit struct {
 	// MSE, MaxAbsError and SpikesPerInput are measured on the site's
 	// calibration inputs (Stats.Sample), in float32 as the network runs.
 	MSE, MaxAbsError, SpikesPerInput float64
+	// ChannelD reports that Params.D holds K output weights per channel
+	// of the site's input (axis 1), re-solved for each channel's inputs
+	// (channelD); MSE and MaxAbsError are then measured per channel.
+	ChannelD bool
 }
 
 // uniformFloor is the share of the fit weight spread uniformly over the
@@ -205,6 +212,8 @@ type option struct {
 	lo, hi  float64
 	metrics fsfit.Metrics
 	refit   bool // d re-solved for the site's inputs (refitD)
+	// perChannel: params.D holds d re-solved for each channel (channelD)
+	perChannel bool
 }
 
 // FitSites chooses parameters for every site. Candidates are the
@@ -332,11 +341,21 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 			defer wg.Done()
 			s := sites[i]
 			sample := stats[s.Node].Sample
+			channels := stats[s.Node].Channels
 			add := func(p fsfit.Params, source string, lo, hi float64) {
 				active := p.K()
 				lp := pad(toLayers(p), s.K)
-				opts[i] = append(opts[i], option{params: lp, source: source, active: active, lo: lo, hi: hi,
-					metrics: measure(acts[i], lp, sample)})
+				m := measure(acts[i], lp, sample)
+				if !f.opt.SharedD {
+					// Re-solve d per channel (channelD); a pooled re-solve
+					// of d would then be the same candidate.
+					if cp, ok := channelD(acts[i], lp, channels); ok {
+						m.MSE, m.MaxAbsError = measureChannels(acts[i], cp, channels)
+						opts[i] = append(opts[i], option{params: cp, source: source, active: active, lo: lo, hi: hi, metrics: m, perChannel: true})
+						return
+					}
+				}
+				opts[i] = append(opts[i], option{params: lp, source: source, active: active, lo: lo, hi: hi, metrics: m})
 				if f.opt.NoRefit {
 					return
 				}
@@ -380,7 +399,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 	fits := make([]SiteFit, len(sites))
 	for i, s := range sites {
 		o := opts[i][choice[i]]
-		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, RefitD: o.refit, Active: o.active,
+		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, RefitD: o.refit, ChannelD: o.perChannel, Active: o.active,
 			FitLo: o.lo, FitHi: o.hi, MSE: o.metrics.MSE, MaxAbsError: o.metrics.MaxAbsError,
 			SpikesPerInput: o.metrics.SpikesPerInput}
 	}

@@ -95,6 +95,7 @@ func (m *Model) Calibrate(sites []Site, x *layers.Tensor, batch int, progress Pr
 		idx[s.Node] = i
 	}
 	acc := make([]*accumulator, len(sites))
+	chans := make([]*channelSampler, len(sites))
 	n := x.Shape[0]
 	prof := &Profile{Shapes: make(map[string][]int)}
 	obs := func(lo int) layers.Observer {
@@ -119,8 +120,14 @@ func (m *Model) Calibrate(sites []Site, x *layers.Tensor, batch int, progress Pr
 			if acc[i] == nil {
 				perSample := int64(in[0].Len() / max(1, in[0].Shape[0]))
 				acc[i] = newAccumulator(perSample * int64(n))
+				if sh := in[0].Shape; len(sh) >= 2 && sh[1] > 0 {
+					chans[i] = newChannelSampler(sh[1], perSample/int64(sh[1])*int64(n))
+				}
 			}
 			acc[i].add(in[0].F)
+			if chans[i] != nil {
+				chans[i].add(in[0].F, in[0].Shape)
+			}
 		}
 	}
 	if batch < 1 {
@@ -136,6 +143,9 @@ func (m *Model) Calibrate(sites []Site, x *layers.Tensor, batch int, progress Pr
 			return nil, nil, fmt.Errorf("calibration: site %q was never run", s.Node)
 		}
 		stats[s.Node] = acc[i].stats()
+		if chans[i] != nil {
+			stats[s.Node].Channels = chans[i].sample
+		}
 	}
 	return stats, prof, nil
 }

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/fewspikes/fewspikes/fsfit"
 	"github.com/fewspikes/fewspikes/layers"
@@ -31,36 +32,41 @@ func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSPar
 	for _, x := range xs {
 		mn, mx = min(mn, x), max(mx, x)
 	}
-	z := make([]float64, k)
-	pattern := func(x float32) {
-		v := x
-		for t := range k {
-			z[t] = 0
-			if v > p.T[t] {
-				z[t] = 1
-				v -= p.H[t]
-			}
-		}
-	}
 	// Normal equations of the weighted least squares, and the mean spike
-	// pattern over xs for the zero-mean constraint.
+	// pattern over xs for the zero-mean constraint. The matrix depends on
+	// the inputs only through their spike patterns, of which there are
+	// few: it is summed per distinct pattern (in order of first sight, so
+	// the result is deterministic), not per input.
 	a := make([]float64, k*k)
 	b := make([]float64, k)
 	c := make([]float64, k)
 	var meanF float64
+	var patterns []uint64
+	var patternWeight []float64
+	index := make(map[uint64]int)
 	accumulate := func(x float32, w float64, real bool) {
-		pattern(x)
-		f := act.F(float64(x))
-		for i := range k {
-			if z[i] == 0 {
-				continue
+		var mask uint64
+		v := x
+		for t := range k {
+			if v > p.T[t] {
+				mask |= 1 << t
+				v -= p.H[t]
 			}
+		}
+		f := act.F(float64(x))
+		j, ok := index[mask]
+		if !ok {
+			j = len(patterns)
+			index[mask] = j
+			patterns = append(patterns, mask)
+			patternWeight = append(patternWeight, 0)
+		}
+		patternWeight[j] += w
+		for m := mask; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
 			b[i] += w * f
 			if real {
 				c[i] += 1 / float64(len(xs))
-			}
-			for j := range k {
-				a[i*k+j] += w * z[j]
 			}
 		}
 		if real {
@@ -74,6 +80,14 @@ func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSPar
 		for i := range refitGrid {
 			x := mn + (mx-mn)*float32(i)/float32(refitGrid-1)
 			accumulate(x, (1-refitShare)/refitGrid, false)
+		}
+	}
+	for j, mask := range patterns {
+		for mi := mask; mi != 0; mi &= mi - 1 {
+			i := bits.TrailingZeros64(mi)
+			for mj := mask; mj != 0; mj &= mj - 1 {
+				a[i*k+bits.TrailingZeros64(mj)] += patternWeight[j]
+			}
 		}
 	}
 	// Active steps: those that spike on some input.

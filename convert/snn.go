@@ -19,7 +19,7 @@ func BuildSNN(g *layers.Graph, sites []Site, params map[string]layers.FSParams) 
 		if !ok {
 			return nil, fmt.Errorf("site %q: no FS parameters", s.Node)
 		}
-		if p.K() != s.K || len(p.T) != s.K || len(p.D) != s.K {
+		if p.K() != s.K || len(p.T) != s.K || len(p.D) == 0 || len(p.D)%s.K != 0 {
 			return nil, fmt.Errorf("site %q: FS parameters have %d/%d/%d steps, want %d", s.Node, len(p.H), len(p.T), len(p.D), s.K)
 		}
 		bySite[s.Node] = s
@@ -58,12 +58,32 @@ func BuildSNN(g *layers.Graph, sites []Site, params map[string]layers.FSParams) 
 // largest float32, no reset, no output; see pad): they change neither the
 // output nor the spike count, so the engine need not run them. The time
 // steps still elapse in a spiking system; reports keep the site's K.
+//
+// With output weights per channel (K per channel), each channel's row is
+// trimmed alike.
 func trimInert(p layers.FSParams) layers.FSParams {
-	k := p.K()
-	for k > 1 && p.T[k-1] == math.MaxFloat32 && p.H[k-1] == 0 && p.D[k-1] == 0 {
+	full := p.K()
+	rows := len(p.D) / full
+	inert := func(t int) bool {
+		if p.T[t] != math.MaxFloat32 || p.H[t] != 0 {
+			return false
+		}
+		for r := range rows {
+			if p.D[r*full+t] != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	k := full
+	for k > 1 && inert(k-1) {
 		k--
 	}
-	return layers.FSParams{H: p.H[:k], T: p.T[:k], D: p.D[:k]}
+	d := make([]float32, 0, rows*k)
+	for r := range rows {
+		d = append(d, p.D[r*full:r*full+k]...)
+	}
+	return layers.FSParams{H: p.H[:k], T: p.T[:k], D: d}
 }
 
 // AnalogOp is an operation of the SNN that is not expressed with spikes:

@@ -43,6 +43,47 @@ type Stats struct {
 	// Sample holds up to maxSample of the observed values, sorted; the fit
 	// error on the site's real inputs is measured on it.
 	Sample []float32 `json:"-"`
+	// Channels holds, for inputs with a channel axis (axis 1), a strided
+	// sample of each channel's values (up to maxChannelSample each), for
+	// the per-channel output weights (channelD).
+	Channels [][]float32 `json:"-"`
+}
+
+// maxChannelSample bounds the values per channel that calibration keeps.
+const maxChannelSample = 4096
+
+// channelSampler keeps a deterministic strided sample of each channel's
+// values (axis 1 of the site's input) over calibration batches.
+type channelSampler struct {
+	stride int64
+	seen   []int64
+	sample [][]float32
+}
+
+func newChannelSampler(channels int, perChannel int64) *channelSampler {
+	return &channelSampler{
+		stride: max(1, (perChannel+maxChannelSample-1)/maxChannelSample),
+		seen:   make([]int64, channels),
+		sample: make([][]float32, channels),
+	}
+}
+
+// add takes one batch [N, C, ...] whose C matches the sampler's.
+func (c *channelSampler) add(xs []float32, shape []int) {
+	if len(shape) < 2 || shape[1] != len(c.seen) {
+		return
+	}
+	ch := shape[1]
+	inner := len(xs) / max(1, shape[0]*ch)
+	for p := 0; p < shape[0]*ch; p++ {
+		k := p % ch
+		for _, v := range xs[p*inner : (p+1)*inner] {
+			if c.seen[k]%c.stride == 0 && len(c.sample[k]) < maxChannelSample {
+				c.sample[k] = append(c.sample[k], v)
+			}
+			c.seen[k]++
+		}
+	}
 }
 
 // accumulator gathers one site's statistics over calibration batches. It

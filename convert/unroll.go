@@ -64,17 +64,53 @@ func Unroll(g *layers.Graph) (*layers.Graph, error) {
 func unrollFS(n *layers.Node, g *layers.Graph, fresh func(string) string) ([]*layers.Node, error) {
 	h, T, d := n.Attrs.Floats("h", nil), n.Attrs.Floats("T", nil), n.Attrs.Floats("d", nil)
 	k := len(h)
-	if k == 0 || len(T) != k || len(d) != k {
+	if k == 0 || len(T) != k || len(d) == 0 || len(d)%k != 0 {
 		return nil, fmt.Errorf("FS node %q: h, T, d have %d, %d, %d steps", n.Name, len(h), len(T), len(d))
 	}
 	if len(n.Inputs) != 1 || len(n.Outputs) != 1 {
 		return nil, fmt.Errorf("FS node %q: want 1 input and 1 output", n.Name)
 	}
+	// Output weights per channel (axis 1) become a [C, 1, ..., 1] tensor
+	// per step, which broadcasts over the input's other axes.
+	channels := len(d) / k
+	rank := int(n.Attrs.Int("rank", 0))
+	if channels > 1 && rank < 2 {
+		return nil, fmt.Errorf("FS node %q: output weights for %d channels need the input's rank (attribute rank)", n.Name, channels)
+	}
+	weights := func(t int) []float32 {
+		w := make([]float32, channels)
+		for c := range w {
+			w[c] = d[c*k+t]
+		}
+		return w
+	}
+	hasWeight := func(t int) bool {
+		for _, v := range weights(t) {
+			if v != 0 {
+				return true
+			}
+		}
+		return false
+	}
 	var nodes []*layers.Node
-	scalar := func(what string, t int, v float32) string {
+	constant := func(what string, t int, v []float32, shape []int) string {
 		name := fresh(fmt.Sprintf("%s/%s%d", n.Name, what, t))
-		g.Initializers[name] = layers.FromFloat32([]float32{v})
+		g.Initializers[name] = layers.FromFloat32(v, shape...)
 		return name
+	}
+	scalar := func(what string, t int, v float32) string {
+		return constant(what, t, []float32{v}, nil) // a scalar, as ONNX broadcasts it to any rank
+	}
+	weight := func(t int) string {
+		if channels == 1 {
+			return scalar("d", t, d[t])
+		}
+		shape := make([]int, rank-1)
+		for i := range shape {
+			shape[i] = 1
+		}
+		shape[0] = channels
+		return constant("d", t, weights(t), shape)
 	}
 	op := func(opName string, t int, inputs ...string) string {
 		out := fresh(fmt.Sprintf("%s/%s%d", n.Name, opName, t))
@@ -88,12 +124,12 @@ func unrollFS(n *layers.Node, g *layers.Graph, fresh func(string) string) ([]*la
 	v := n.Inputs[0]
 	acc := "" // running output; "" while still zero
 	for t := 0; t < k; t++ {
-		if d[t] == 0 && (h[t] == 0 || t == k-1) {
+		if !hasWeight(t) && (h[t] == 0 || t == k-1) {
 			continue // this step changes neither the output nor the potential
 		}
 		z := op("Cast", t, op("Greater", t, v, scalar("T", t, T[t])))
-		if d[t] != 0 {
-			term := op("Mul", t, z, scalar("d", t, d[t]))
+		if hasWeight(t) {
+			term := op("Mul", t, z, weight(t))
 			if acc == "" {
 				acc = term
 			} else {

@@ -31,6 +31,7 @@ func conversionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "fit", Value: "auto", Usage: "FS parameters per site: auto (better of library and a fit to the site's inputs), library, fit"},
 		&cli.Float64Flag{Name: "spike-budget", Value: convert.DefaultSpikeBudget, Usage: "mean spikes per neuron that parameter choice trades fit error against (negative: no budget, most accurate)"},
 		&cli.BoolFlag{Name: "fit-per-site", Usage: "fit each site's own input distribution instead of one pooled distribution per activation (slower)"},
+		&cli.BoolFlag{Name: "shared-d", Usage: "one set of FS output weights d per site, instead of d re-solved for each channel's inputs"},
 		&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the FS parameter fits"},
 		&cli.BoolFlag{Name: "scale-uint8", Usage: "divide uint8 data by 255"},
 		&cli.IntFlag{Name: "batch", Value: 64, Usage: "samples per engine run"},
@@ -300,7 +301,7 @@ func evalCommand() *cli.Command {
 }
 
 func fitOptions(c *cli.Context) convert.FitOptions {
-	return convert.FitOptions{Mode: c.String("fit"), Seed: c.Int64("seed"), SpikeBudget: c.Float64("spike-budget"), PerSite: c.Bool("fit-per-site")}
+	return convert.FitOptions{Mode: c.String("fit"), Seed: c.Int64("seed"), SpikeBudget: c.Float64("spike-budget"), PerSite: c.Bool("fit-per-site"), SharedD: c.Bool("shared-d")}
 }
 
 // runError names the model in an error from running it. A user's model

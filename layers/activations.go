@@ -238,7 +238,8 @@ func kPRelu(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 
 // kFS runs the few-spikes neuron exactly as FSForward, element by element,
 // and records the spikes it emitted. Its output weights d are shared by
-// all neurons, or given per channel (see fsChannels).
+// all neurons, or given per channel (see fsChannels), and an optional
+// attribute "bias" adds one constant per channel to the output.
 func kFS(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if err := needFloat(n, in, 0); err != nil {
 		return nil, err
@@ -250,8 +251,8 @@ func kFS(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	}
 	x := in[0]
 	out := ec.newFloat(x.Shape)
-	if channels > 1 {
-		spikes, err := fsPerChannel(ec, h, th, d, x, out)
+	if bias := n.Attrs.Floats("bias", nil); channels > 1 || len(bias) > 0 {
+		spikes, err := fsPerChannel(ec, h, th, d, bias, x, out)
 		if err != nil {
 			return nil, err
 		}

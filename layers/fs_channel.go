@@ -17,14 +17,25 @@ func fsChannels(h, d []float32) (int, error) {
 	return len(d) / len(h), nil
 }
 
-// fsPerChannel runs the FS neuron on x with output weights d[c*K:(c+1)*K]
-// for the neurons of channel c (axis 1 of x), into out, and returns the
-// spike count.
-func fsPerChannel(ec *execContext, h, th, d []float32, x, out *Tensor) (int64, error) {
+// fsPerChannel runs the FS neuron on x into out with output weights
+// d[c*K:(c+1)*K] for the neurons of channel c (axis 1 of x), or d for all
+// when it holds K weights, then adds bias[c] (when bias is not empty), and
+// returns the spike count.
+func fsPerChannel(ec *execContext, h, th, d, bias []float32, x, out *Tensor) (int64, error) {
 	k := len(h)
 	c := len(d) / k
-	if len(x.Shape) < 2 || x.Shape[1] != c {
-		return 0, fmt.Errorf("attribute d has %d channels of %d steps, input shape %v has %d", c, k, x.Shape, dimOr(x.Shape, 1))
+	if len(bias) > 0 && c == 1 {
+		c = len(bias)
+	}
+	if len(x.Shape) < 2 || x.Shape[1] != c || (len(d) != k && len(d) != k*c) || (len(bias) > 0 && len(bias) != c) {
+		return 0, fmt.Errorf("attributes d (%d weights for %d steps) and bias (%d) do not match the %d channels of input shape %v",
+			len(d), k, len(bias), dimOr(x.Shape, 1), x.Shape)
+	}
+	row := func(ch int) []float32 {
+		if len(d) == k {
+			return d
+		}
+		return d[ch*k : (ch+1)*k]
 	}
 	inner := 1
 	for _, s := range x.Shape[2:] {
@@ -42,14 +53,22 @@ func fsPerChannel(ec *execContext, h, th, d []float32, x, out *Tensor) (int64, e
 			// would call the vector kernel one value at a time.
 			for p := lo; p < hi; p++ {
 				ch := p % c
-				o, s := FSForward(FSParams{H: h, T: th, D: d[ch*k : (ch+1)*k]}, x.F[p])
+				o, s := FSForward(FSParams{H: h, T: th, D: row(ch)}, x.F[p])
 				out.F[p] = o
 				spikes += int64(s)
 			}
 		} else {
 			for p := lo; p < hi; p++ {
 				ch := p % c
-				spikes += fsRun(h, th, d[ch*k:(ch+1)*k], x.F[p*inner:(p+1)*inner], out.F[p*inner:(p+1)*inner])
+				spikes += fsRun(h, th, row(ch), x.F[p*inner:(p+1)*inner], out.F[p*inner:(p+1)*inner])
+			}
+		}
+		if len(bias) > 0 {
+			for p := lo; p < hi; p++ {
+				b := bias[p%c]
+				for i := p * inner; i < (p+1)*inner; i++ {
+					out.F[i] += b
+				}
 			}
 		}
 		total.Add(spikes)

@@ -214,8 +214,14 @@ func (e *ErrUnsupported) Error() string {
 
 // FSParams are the per-step parameters of a few-spikes neuron: threshold
 // T[t], reset h[t] and output weight d[t] for t = 0..K-1.
+//
+// In a network, D may instead hold K weights per channel (axis 1 of the
+// neuron's input, channel-major), and Bias one constant per channel added
+// to the output: a constant on a neuron's output is a bias of the layer it
+// drives, and costs no spike. FSForward uses H, T and the first K of D.
 type FSParams struct {
 	H, T, D []float32
+	Bias    []float32
 }
 
 // K returns the number of time steps.

@@ -41,7 +41,7 @@ func convAct(ec *execContext, n *Node, in []*Tensor, act func(dst, src []float32
 			}
 		}
 	}
-	w, err := newWindow(n, x.Shape[2:], kernel, false)
+	w, err := ec.window(n, x.Shape, kernel, false)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func convAct(ec *execContext, n *Node, in []*Tensor, act func(dst, src []float32
 		if bias != nil {
 			bf = bias.F
 		}
-		convDirect(ec, w, x, wt, bf, y, group, cg, mg, act)
+		convDirect(ec, n, w, x, wt, bf, y, group, cg, mg, act)
 		return []*Tensor{y}, nil
 	}
 	y, err := newOutput(ec, n, append([]int{batch, m}, w.out...), bias == nil)

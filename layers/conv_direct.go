@@ -23,8 +23,8 @@ func useConvDirect(w *window) bool {
 // identity) for group convolution with cg input and mg output channels per
 // group. The activation runs on each output plane's tile right after its
 // bias, while it is in cache.
-func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int, act func(dst, src []float32)) {
-	if cg == 1 && mg == 1 && depthwise3x3(ec, w, x, wt, bias, y, act) {
+func convDirect(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, group, cg, mg int, act func(dst, src []float32)) {
+	if cg == 1 && mg == 1 && depthwise3x3(ec, n, w, x, wt, bias, y, act) {
 		return
 	}
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
@@ -59,16 +59,15 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 	nPad := (npos + stripW - 1) / stripW * stripW
 	stripsN := nPad / stripW
 	stripsM := mPad / gemmMR
-	offs := make([]int, rows)
-	for ch := range cg {
-		for ky := range kh {
-			for kx := range kw {
-				dy, dx := ky*dil[0], kx*dil[1]
-				plane := (ch*sy+dy%sy)*sx + dx%sx
-				offs[(ch*kh+ky)*kw+kx] = plane*phase + dy/sy*wq + dx/sx
-			}
-		}
+	var keyBuf [8]int
+	key, cn := append(append(keyBuf[:0], x.Shape...), wt.Shape...), n
+	if len(key) > len(keyBuf) {
+		cn = nil // not cached (3-D layers do not come here)
 	}
+	plan := ec.cachedPlan(cn, planConvDirect, key, func() any {
+		return newDirectPlan(cg, kh, kw, ih, iw, sy, sx, dil, pb, phase, wq)
+	}).(*directPlan)
+	offs, rowOff, phases := plan.offs, plan.rowOff, plan.phases
 	// The last strip reads up to nPad-1 + the largest offset.
 	padLen := max(cg*hp*wp, nPad+offs[rows-1])
 	kcb := panelDepth(rows)
@@ -83,29 +82,6 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 		var done func()
 		packedW, done = ec.packedConvWeights(wt, group, mg, rows)
 		defer done()
-	}
-	// The stride-phase gather's divisions, done once per layer instead of
-	// per image row (on small depthwise planes they outweighed the copy):
-	// rowOff[iy] is where input row iy starts in its phase plane, and
-	// phase px takes every sx-th pixel of a row from the first whose padded
-	// column is px modulo sx.
-	type phaseCols struct{ first, off, end int }
-	var rowOff []int
-	var phases []phaseCols
-	if sy != 1 || sx != 1 {
-		rowOff = make([]int, ih)
-		for iy := range ih {
-			yy := iy + pb[0]
-			rowOff[iy] = (yy%sy)*sx*phase + yy/sy*wq
-		}
-		for px := range sx {
-			first := ((px-pb[1])%sx + sx) % sx
-			if first >= iw {
-				continue
-			}
-			q := (first + pb[1]) / sx
-			phases = append(phases, phaseCols{first: first, off: px*phase + q, end: px*phase + wq})
-		}
 	}
 	items := batch * group
 	workers := 1
@@ -211,6 +187,50 @@ func convDirect(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Te
 	for i := range items {
 		one(ec, i, xspace[:padLen], cspace[:mPad*nPad])
 	}
+}
+
+// directPlan holds convDirect's tables, which depend only on the layer's
+// geometry: the per-tap offsets, and for strided layers where each input
+// row starts in its phase plane and which columns each phase takes.
+type directPlan struct {
+	offs   []int
+	rowOff []int
+	phases []phaseCols
+}
+
+// phaseCols says that stride phase px takes every sx-th pixel of a row,
+// from column first, into the padded buffer at [off, end) of the row.
+type phaseCols struct{ first, off, end int }
+
+func newDirectPlan(cg, kh, kw, ih, iw, sy, sx int, dil, pb []int, phase, wq int) *directPlan {
+	p := &directPlan{offs: make([]int, cg*kh*kw)}
+	for ch := range cg {
+		for ky := range kh {
+			for kx := range kw {
+				dy, dx := ky*dil[0], kx*dil[1]
+				plane := (ch*sy+dy%sy)*sx + dx%sx
+				p.offs[(ch*kh+ky)*kw+kx] = plane*phase + dy/sy*wq + dx/sx
+			}
+		}
+	}
+	// The stride-phase gather's divisions, done once per layer instead of
+	// per image row (on small depthwise planes they outweighed the copy).
+	if sy != 1 || sx != 1 {
+		p.rowOff = make([]int, ih)
+		for iy := range ih {
+			yy := iy + pb[0]
+			p.rowOff[iy] = (yy%sy)*sx*phase + yy/sy*wq
+		}
+		for px := range sx {
+			first := ((px-pb[1])%sx + sx) % sx
+			if first >= iw {
+				continue
+			}
+			q := (first + pb[1]) / sx
+			p.phases = append(p.phases, phaseCols{first: first, off: px*phase + q, end: px*phase + wq})
+		}
+	}
+	return p
 }
 
 // minParallelMACs is the work of one image below which its output strips

@@ -1,6 +1,9 @@
 package layers
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // window describes a sliding window over the r spatial dimensions of an
 // N×C×spatial tensor: the geometry Conv, ConvTranspose and the pools share.
@@ -267,4 +270,27 @@ func im2colRows2D(w *window, c int, img, col []float32, packed func(row int, val
 			}
 		}
 	}
+}
+
+// window is newWindow for an input of shape xShape (N, C, spatial...),
+// cached per node, input shape and kernel in the Program's plan cache: the
+// geometry does not change between runs of the same shape. The cached
+// window is shared and must not be modified.
+func (ec *execContext) window(n *Node, xShape, kernel []int, ceil bool) (*window, error) {
+	var buf [8]int
+	key := buf[:0]
+	if len(xShape)+len(kernel) <= len(buf) {
+		key = append(append(key, xShape...), kernel...)
+		if v, ok := ec.lookupPlan(n, planWindow, key); ok {
+			return v.(*window), nil
+		}
+	}
+	w, err := newWindow(n, slices.Clone(xShape[2:]), slices.Clone(kernel), ceil)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) > 0 {
+		ec.storePlan(n, planWindow, key, w)
+	}
+	return w, nil
 }

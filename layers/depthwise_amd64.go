@@ -35,7 +35,7 @@ var dwOffsets = [...]uintptr{
 // stride-phase gather, no tile to clear, which on 7×7 planes cost more
 // than the 441 multiply-adds. It returns false (doing nothing) when the
 // layer does not qualify or the CPU lacks AVX-512.
-func depthwise3x3(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
+func depthwise3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
 	if !hasAVX512 || w.rank() != 2 || w.kernel[0] != 3 || w.kernel[1] != 3 || w.dil[0] != 1 || w.dil[1] != 1 {
 		return false
 	}
@@ -50,6 +50,43 @@ func depthwise3x3(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *
 		return false
 	}
 	chunks := (ow + 15) / 16
+	var keyBuf [8]int
+	key := append(append(keyBuf[:0], x.Shape...), s, pt, pl, 0)
+	plan := ec.cachedPlan(n, planDepthwise, key, func() any {
+		return newDwPlan(chunks, s, pl, iw, ow, oh, ih, pt)
+	}).(*dwPlan)
+	masks, rowTab := plan.masks, plan.rowTab
+	planes, c := x.Shape[0]*x.Shape[1], x.Shape[1]
+	ec.par(planes, planes*outSize*9, func(p0, p1 int) {
+		a := dwArgs{ih: ih, iw: iw, oh: oh, ow: ow, chunks: chunks, stride: s, padTop: pt, padLeft: pl, masks: &masks[0], rowTab: &rowTab[0]}
+		for p := p0; p < p1; p++ {
+			ch := p % c
+			src := x.F[p*inSize : (p+1)*inSize]
+			dst := y.F[p*outSize : (p+1)*outSize]
+			a.src, a.dst, a.w = &src[0], &dst[0], &wt.F[ch*9]
+			a.bias = 0
+			if bias != nil {
+				a.bias = bias[ch]
+			}
+			depthwise3x3AVX512(&a)
+			if act != nil {
+				// Per plane, so that which elements take the vector
+				// code does not depend on the thread count.
+				act(dst, dst)
+			}
+		}
+	})
+	return true
+}
+
+// dwPlan holds depthwise3x3's tables: per chunk of 16 outputs the load
+// and store masks, per output row and kernel row the input row's offset.
+type dwPlan struct {
+	masks  []uint16
+	rowTab []int
+}
+
+func newDwPlan(chunks, s, pl, iw, ow, oh, ih, pt int) *dwPlan {
 	masks := make([]uint16, 4*chunks)
 	for c := range chunks {
 		m := masks[4*c : 4*c+4]
@@ -86,25 +123,5 @@ func depthwise3x3(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *
 			}
 		}
 	}
-	planes, c := x.Shape[0]*x.Shape[1], x.Shape[1]
-	ec.par(planes, planes*outSize*9, func(p0, p1 int) {
-		a := dwArgs{ih: ih, iw: iw, oh: oh, ow: ow, chunks: chunks, stride: s, padTop: pt, padLeft: pl, masks: &masks[0], rowTab: &rowTab[0]}
-		for p := p0; p < p1; p++ {
-			ch := p % c
-			src := x.F[p*inSize : (p+1)*inSize]
-			dst := y.F[p*outSize : (p+1)*outSize]
-			a.src, a.dst, a.w = &src[0], &dst[0], &wt.F[ch*9]
-			a.bias = 0
-			if bias != nil {
-				a.bias = bias[ch]
-			}
-			depthwise3x3AVX512(&a)
-			if act != nil {
-				// Per plane, so that which elements take the vector
-				// code does not depend on the thread count.
-				act(dst, dst)
-			}
-		}
-	})
-	return true
+	return &dwPlan{masks: masks, rowTab: rowTab}
 }

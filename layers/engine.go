@@ -351,6 +351,7 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 	pool := p.getPool()
 	defer p.putPool(pool)
 	ec := &execContext{Threads: p.threads, pool: pool, weights: p.weights}
+	ec.one = &execContext{Threads: 1, weights: p.weights}
 	if len(p.fsNodes) > 0 {
 		ec.spikes = make(map[string]*SpikeStats)
 	}
@@ -637,10 +638,7 @@ func checkedElements(shape []int) int {
 // undefined (possibly recycled): the kernel must write every element.
 func (ec *execContext) newFloat(shape []int) *Tensor {
 	n := checkedElements(shape)
-	t := &Tensor{DType: Float32, Shape: slices.Clone(shape)}
-	if t.Shape == nil {
-		t.Shape = []int{}
-	}
+	t := newTensorHeader(Float32, shape)
 	if ec != nil && ec.pool != nil {
 		if l := ec.pool.f[n]; len(l) > 0 {
 			t.F = l[len(l)-1]
@@ -652,13 +650,31 @@ func (ec *execContext) newFloat(shape []int) *Tensor {
 	return t
 }
 
+// tensorHeader is a Tensor with room for its shape, so that a kernel's
+// output costs one allocation instead of two (at batch 1 the allocations
+// of a run cost as much as small layers' arithmetic).
+type tensorHeader struct {
+	t    Tensor
+	dims [6]int
+}
+
+// newTensorHeader returns a tensor of the given dtype holding a copy of
+// shape and no data.
+func newTensorHeader(dt DType, shape []int) *Tensor {
+	h := &tensorHeader{}
+	h.t.DType = dt
+	if len(shape) <= len(h.dims) {
+		h.t.Shape = append(h.dims[:0:len(h.dims)], shape...)[:len(shape):len(shape)]
+	} else {
+		h.t.Shape = slices.Clone(shape)
+	}
+	return &h.t
+}
+
 // newInt is newFloat for int64.
 func (ec *execContext) newInt(shape []int) *Tensor {
 	n := checkedElements(shape)
-	t := &Tensor{DType: Int64, Shape: slices.Clone(shape)}
-	if t.Shape == nil {
-		t.Shape = []int{}
-	}
+	t := newTensorHeader(Int64, shape)
 	if ec != nil && ec.pool != nil {
 		if l := ec.pool.i[n]; len(l) > 0 {
 			t.I = l[len(l)-1]

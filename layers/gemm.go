@@ -172,6 +172,9 @@ func gemmPacked(ec *execContext, m, n, k int, ap, bp []float32, beta float32, c 
 // serial returns a context that runs on the calling goroutine, for work
 // nested inside a parallel loop.
 func (ec *execContext) serial() *execContext {
+	if ec.one != nil {
+		return ec.one
+	}
 	return &execContext{Threads: 1, weights: ec.weights}
 }
 

@@ -40,9 +40,11 @@ func pool3s2Row(out, acc []float32, isMax bool, div float32) int { return 0 }
 
 func reduceRows(dst []float32, rows [][]float32, isMax bool) { reduceRowsGo(dst, rows, isMax) }
 
-func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
+func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, masks []uint16, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
 	return false
 }
+
+func pool3s2Masks(iw, ow, padLeft int) []uint16 { return nil }
 
 func kernelWide(kc int, a, b, c []float32, ldc, rows, cols int) { panic("layers: no AVX-512") }
 
@@ -50,6 +52,6 @@ func kernelWideIndirect(kc int, a, b []float32, offs []int, c []float32, ldc, ro
 	panic("layers: no AVX-512")
 }
 
-func depthwise3x3(ec *execContext, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
+func depthwise3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
 	return false
 }

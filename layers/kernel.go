@@ -24,6 +24,10 @@ type execContext struct {
 	// weights caches packed constant weights for the Program (nil: pack
 	// on every call).
 	weights *weightCache
+	// one is what serial returns, made once per run: a single-goroutine
+	// context with the same cache and no pool (nil: serial makes one).
+	// It holds no per-call state, so concurrent goroutines share it.
+	one *execContext
 }
 
 // SpikeStats counts what one FS node did during the runs since the last

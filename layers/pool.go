@@ -6,7 +6,7 @@ import "math"
 
 // poolSetup reads the kernel_shape and resolves the window of a MaxPool or
 // AveragePool node.
-func poolSetup(n *Node, in []*Tensor) (*Tensor, *window, error) {
+func poolSetup(ec *execContext, n *Node, in []*Tensor) (*Tensor, *window, error) {
 	x, err := floatInput(n, in, 0, "X")
 	if err != nil {
 		return nil, nil, err
@@ -19,11 +19,12 @@ func poolSetup(n *Node, in []*Tensor) (*Tensor, *window, error) {
 	if len(ks) != r {
 		return nil, nil, nodeErr(n, "kernel_shape %v must have %d values", ks, r)
 	}
-	kernel := make([]int, r)
-	for i, k := range ks {
-		kernel[i] = int(k)
+	var kbuf [6]int
+	kernel := kbuf[:0]
+	for _, k := range ks {
+		kernel = append(kernel, int(k))
 	}
-	w, err := newWindow(n, x.Shape[2:], kernel, n.Attrs.Int("ceil_mode", 0) != 0)
+	w, err := ec.window(n, x.Shape, kernel, n.Attrs.Int("ceil_mode", 0) != 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,7 +88,7 @@ func forEachWindow(w *window, fn func(o int, idx []int, padded int)) {
 // (flat indices into the input tensor, row-major, or column-major over the
 // spatial dimensions with storage_order 1).
 func maxPoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
-	x, w, err := poolSetup(n, in)
+	x, w, err := poolSetup(ec, n, in)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +103,7 @@ func maxPoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		ind = NewInt(y.Shape...)
 	}
 	if !wantIdx && w.rank() <= 2 {
-		pool2D(ec, w, x, y, true, false)
+		pool2D(ec, n, w, x, y, true, false)
 		return []*Tensor{y}, nil
 	}
 	colMajor := n.Attrs.Int("storage_order", 0) != 0
@@ -163,7 +164,7 @@ func colMajorIndex(shape []int, flat int) int {
 // window positions inside the input, or inside the padded input with
 // count_include_pad.
 func averagePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
-	x, w, err := poolSetup(n, in)
+	x, w, err := poolSetup(ec, n, in)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func averagePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error
 		return nil, err
 	}
 	if w.rank() <= 2 {
-		pool2D(ec, w, x, y, false, includePad)
+		pool2D(ec, n, w, x, y, false, includePad)
 		return []*Tensor{y}, nil
 	}
 	inSize, outSize := NumElements(w.in), NumElements(w.out)

@@ -33,23 +33,35 @@ func newAxisWindows(in, out, kernel, stride, dil, padBegin, padEnd int) axisWind
 // pool2D is the fast path of MaxPool and AveragePool for one or two spatial
 // dimensions: it walks each window directly instead of through index lists.
 // A 1-D window is treated as 2-D with height 1.
-func pool2D(ec *execContext, w *window, x, y *Tensor, isMax, includePad bool) {
+func pool2D(ec *execContext, n *Node, w *window, x, y *Tensor, isMax, includePad bool) {
 	in, out, k, s, d, pb, pe := w.in, w.out, w.kernel, w.stride, w.dil, w.padBegin, w.padEnd
 	if w.rank() == 1 {
 		in, out, k, s, d, pb, pe = []int{1, in[0]}, []int{1, out[0]}, []int{1, k[0]}, []int{1, s[0]}, []int{1, d[0]}, []int{0, pb[0]}, []int{0, pe[0]}
 	}
-	ay := newAxisWindows(in[0], out[0], k[0], s[0], d[0], pb[0], pe[0])
-	ax := newAxisWindows(in[1], out[1], k[1], s[1], d[1], pb[1], pe[1])
 	ih, iw, oh, ow := in[0], in[1], out[0], out[1]
 	sy, sx, dy, dx := s[0], s[1], d[0], d[1]
+	fast3s2 := hasAVX2FMA && dy == 1 && dx == 1 && k[0] <= 3 && k[1] == 3 && sx == 2
+	// The geometry depends only on the node and the input shape: built
+	// once per shape and kept in the Program's plan cache.
+	plan := ec.cachedPlan(n, planPool3s2, x.Shape, func() any {
+		p := &poolPlan{
+			ay: newAxisWindows(in[0], out[0], k[0], s[0], d[0], pb[0], pe[0]),
+			ax: newAxisWindows(in[1], out[1], k[1], s[1], d[1], pb[1], pe[1]),
+		}
+		if fast3s2 {
+			p.tables3s2(ih, iw, oh, ow, sy, pb[0], pb[1], isMax, includePad)
+		}
+		return p
+	}).(*poolPlan)
+	ay, ax := plan.ay, plan.ax
 	planes := len(x.F) / (ih * iw)
 	if k[0] == 2 && k[1] == 2 && sy == 2 && sx == 2 && dy == 1 && dx == 1 &&
 		pb[0] == 0 && pb[1] == 0 && 2*oh <= ih && 2*ow <= iw {
 		pool2x2(ec, x.F, y.F, planes, ih, iw, oh, ow, isMax)
 		return
 	}
-	if hasAVX2FMA && dy == 1 && dx == 1 && k[0] <= 3 && k[1] == 3 && sx == 2 {
-		pool3s2(ec, x.F, y.F, planes, ih, iw, oh, ow, sy, pb[0], pb[1], ay, ax, isMax, includePad, hasAVX512)
+	if fast3s2 {
+		pool3s2(ec, plan, x.F, y.F, planes, ih, iw, oh, ow, pb[1], isMax, includePad, hasAVX512)
 		return
 	}
 	if dy == 1 && dx == 1 {
@@ -259,8 +271,10 @@ func pool2x2RowGo(out, r0, r1 []float32, isMax bool) {
 // the divisor differs, are redone in scalar code.
 //
 // wholePlanes (with AVX-512) runs one assembly call per plane instead.
-func pool3s2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, sy, padTop, padLeft int, ay, ax axisWindows, isMax, includePad, wholePlanes bool) {
+func pool3s2(ec *execContext, plan *poolPlan, x, y []float32, planes, ih, iw, oh, ow, padLeft int, isMax, includePad, wholePlanes bool) {
 	const kw = 3
+	ax := plan.ax
+	clipped, rows, divs := plan.clipped, plan.rows, plan.divs
 	n8 := (ow + 7) &^ 7
 	// The vector kernel reads 2·n8+2 values from the start of the row
 	// buffer; the reduced input row sits at padLeft.
@@ -268,30 +282,6 @@ func pool3s2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, sy, padTop
 	padValue := float32(0)
 	if isMax {
 		padValue = float32(math.Inf(-1))
-	}
-	// Columns per window that count towards an average's divisor; the
-	// vector kernel divides by the full width, the rest are redone.
-	var clipped []int
-	if !isMax {
-		for ox := range ow {
-			if colsOf(ax, ox, includePad) != kw {
-				clipped = append(clipped, ox)
-			}
-		}
-	}
-	rows := make([]int, 2*oh)
-	divs := make([]float32, oh)
-	for oy := range oh {
-		lo, hi := ay.lo[oy], ay.hi[oy]
-		if lo >= hi {
-			continue
-		}
-		rows[2*oy], rows[2*oy+1] = oy*sy-padTop+lo, hi-lo
-		fy := hi - lo
-		if includePad {
-			fy = ay.padded[oy]
-		}
-		divs[oy] = float32(fy * kw)
 	}
 	// fix writes the outputs the plane kernel leaves: rows without input
 	// and averages over clipped windows, summed as the kernel sums (rows
@@ -322,7 +312,7 @@ func pool3s2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, sy, padTop
 			}
 		}
 	}
-	if wholePlanes && pool3s2PlanesAVX512(ec, x, y, planes, ih, iw, oh, ow, padLeft, rows, divs, isMax, padValue, fix) {
+	if wholePlanes && pool3s2PlanesAVX512(ec, x, y, planes, ih, iw, oh, ow, padLeft, rows, divs, plan.masks, isMax, padValue, fix) {
 		return
 	}
 	ec.par(planes, len(x), func(p0, p1 int) {
@@ -333,27 +323,23 @@ func pool3s2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, sy, padTop
 		if ow < 8 {
 			tmp = make([]float32, 8)
 		}
-		var rows [3][]float32
+		var inRows [3][]float32
 		for p := p0; p < p1; p++ {
 			src := x[p*ih*iw : (p+1)*ih*iw]
 			dst := y[p*oh*ow : (p+1)*oh*ow]
 			for oy := range oh {
 				out := dst[oy*ow : (oy+1)*ow]
-				lo, hi := ay.lo[oy], ay.hi[oy]
-				if lo >= hi {
+				r0, nr := rows[2*oy], rows[2*oy+1]
+				if nr == 0 {
 					fillEmptyRow(out, isMax)
 					continue
 				}
-				y0 := oy*sy - padTop
-				for ky := lo; ky < hi; ky++ {
-					rows[ky-lo] = src[(y0+ky)*iw : (y0+ky+1)*iw]
+				for r := range nr {
+					inRows[r] = src[(r0+r)*iw : (r0+r+1)*iw]
 				}
-				reduceRows(row, rows[:hi-lo], isMax)
-				fy := hi - lo
-				if includePad {
-					fy = ay.padded[oy]
-				}
-				div := float32(fy * kw)
+				reduceRows(row, inRows[:nr], isMax)
+				fy := int(divs[oy]) / kw
+				div := divs[oy]
 				switch {
 				case ow%8 == 0:
 					pool3s2Row(out, acc, isMax, div)
@@ -380,6 +366,49 @@ func pool3s2(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, sy, padTop
 			}
 		}
 	})
+}
+
+// poolPlan is pool2D's geometry for one node and input shape: the window
+// extents along both axes and, for pool3s2, its tables.
+type poolPlan struct {
+	ay, ax axisWindows
+	// clipped lists the outputs along a row whose average divisor is not
+	// the full window width (redone in scalar code).
+	clipped []int
+	// rows[2oy], rows[2oy+1]: the first input row of output row oy and
+	// how many rows its window covers; divs[oy]: the divisor for the
+	// windows of the full width.
+	rows []int
+	divs []float32
+	// masks are the AVX-512 kernel's load and store masks (nil without
+	// AVX-512).
+	masks []uint16
+}
+
+func (p *poolPlan) tables3s2(ih, iw, oh, ow, sy, padTop, padLeft int, isMax, includePad bool) {
+	const kw = 3
+	if !isMax {
+		for ox := range ow {
+			if colsOf(p.ax, ox, includePad) != kw {
+				p.clipped = append(p.clipped, ox)
+			}
+		}
+	}
+	p.rows = make([]int, 2*oh)
+	p.divs = make([]float32, oh)
+	for oy := range oh {
+		lo, hi := p.ay.lo[oy], p.ay.hi[oy]
+		if lo >= hi {
+			continue
+		}
+		p.rows[2*oy], p.rows[2*oy+1] = oy*sy-padTop+lo, hi-lo
+		fy := hi - lo
+		if includePad {
+			fy = p.ay.padded[oy]
+		}
+		p.divs[oy] = float32(fy * kw)
+	}
+	p.masks = pool3s2Masks(iw, ow, padLeft)
 }
 
 // colsOf returns how many columns of window ox count towards an average:

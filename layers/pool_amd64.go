@@ -46,9 +46,31 @@ var pool3s2Offsets = [...]uintptr{
 // pool3s2PlanesAVX512 runs pool3s2 one whole plane per assembly call:
 // on small planes the per-row calls of the AVX2 path cost more than the
 // arithmetic. It returns false (doing nothing) without AVX-512.
-func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
-	if !hasAVX512 || ih*iw == 0 || oh*ow == 0 {
+func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow, padLeft int, rows []int, divs []float32, masks []uint16, isMax bool, padValue float32, fix func(src, dst []float32)) bool {
+	if !hasAVX512 || ih*iw == 0 || oh*ow == 0 || masks == nil {
 		return false
+	}
+	chunks := (ow + 15) / 16
+	ec.par(planes, len(x), func(p0, p1 int) {
+		a := pool3s2Args{oh: oh, ow: ow, chunks: chunks, iw: iw, rows: &rows[0], divs: &divs[0],
+			masks: &masks[0], padLeft: padLeft, pad: padValue, isMax: isMax}
+		for p := p0; p < p1; p++ {
+			src := x[p*ih*iw : (p+1)*ih*iw]
+			dst := y[p*oh*ow : (p+1)*oh*ow]
+			a.src, a.out = &src[0], &dst[0]
+			poolPlane3s2AVX512(&a)
+			fix(src, dst)
+		}
+	})
+	return true
+}
+
+// pool3s2Masks returns, per 16 outputs of a row, the load masks of the 33
+// input columns the windows cover and the store mask (nil without
+// AVX-512).
+func pool3s2Masks(iw, ow, padLeft int) []uint16 {
+	if !hasAVX512 || ow == 0 {
+		return nil
 	}
 	chunks := (ow + 15) / 16
 	masks := make([]uint16, 4*chunks)
@@ -67,16 +89,5 @@ func pool3s2PlanesAVX512(ec *execContext, x, y []float32, planes, ih, iw, oh, ow
 		}
 		copy(masks[4*c:], m[:])
 	}
-	ec.par(planes, len(x), func(p0, p1 int) {
-		a := pool3s2Args{oh: oh, ow: ow, chunks: chunks, iw: iw, rows: &rows[0], divs: &divs[0],
-			masks: &masks[0], padLeft: padLeft, pad: padValue, isMax: isMax}
-		for p := p0; p < p1; p++ {
-			src := x[p*ih*iw : (p+1)*ih*iw]
-			dst := y[p*oh*ow : (p+1)*oh*ow]
-			a.src, a.out = &src[0], &dst[0]
-			poolPlane3s2AVX512(&a)
-			fix(src, dst)
-		}
-	})
-	return true
+	return masks
 }

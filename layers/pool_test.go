@@ -301,7 +301,9 @@ func checkPool3s2(t *testing.T, x *Tensor, kh, sy int, pads [4]int, ceil, incl, 
 		y := New(1, 2, out[0], out[1])
 		fill(y.F, float32(math.NaN()))
 		ec := &execContext{Threads: 1}
-		pool3s2(ec, x.F, y.F, 2, h, w, out[0], out[1], sy, pads[0], pads[1], ay, ax, isMax, incl, whole)
+		plan := &poolPlan{ay: ay, ax: ax}
+		plan.tables3s2(h, w, out[0], out[1], sy, pads[0], pads[1], isMax, incl)
+		pool3s2(ec, plan, x.F, y.F, 2, h, w, out[0], out[1], pads[1], isMax, incl, whole)
 		what := fmt.Sprintf("%dx%d k%d sy%d pads %v ceil %v incl %v max %v whole %v", h, w, kh, sy, pads, ceil, incl, isMax, whole)
 		tol := 1e-6
 		if isMax {

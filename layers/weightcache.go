@@ -9,6 +9,64 @@ import "sync"
 type weightCache struct {
 	consts map[*Tensor]bool // the Program's initializers; read-only
 	packed sync.Map         // packKey → [][]float32
+	// plans holds per-node tables that depend only on the node and its
+	// input shape (convolution and pooling geometry, offset tables,
+	// masks), so that runs at batch 1 do not rebuild and reallocate
+	// them. Entries are read-only once stored.
+	plans sync.Map // planKey → any
+}
+
+// planKey identifies a plan: the node, which table, and the input shape
+// (up to 8 dimensions; longer shapes are not cached).
+type planKey struct {
+	n    *Node
+	kind uint8
+	rank uint8
+	dims [8]int
+}
+
+// Kinds of plans.
+const (
+	planWindow uint8 = iota
+	planConvDirect
+	planDepthwise
+	planPool3s2
+)
+
+// cachedPlan returns the plan of the given kind for node n and input
+// shape, building it with build on first use. Without a cache (kernels
+// called directly) it just builds it. build must not fail.
+func (ec *execContext) cachedPlan(n *Node, kind uint8, shape []int, build func() any) any {
+	if ec == nil || ec.weights == nil || n == nil || len(shape) > 8 {
+		return build()
+	}
+	key := planKey{n: n, kind: kind, rank: uint8(len(shape))}
+	copy(key.dims[:], shape)
+	if v, ok := ec.weights.plans.Load(key); ok {
+		return v
+	}
+	v, _ := ec.weights.plans.LoadOrStore(key, build())
+	return v
+}
+
+// lookupPlan returns the stored plan, if any (for plans whose building
+// can fail, which the caller stores with storePlan only on success).
+func (ec *execContext) lookupPlan(n *Node, kind uint8, shape []int) (any, bool) {
+	if ec == nil || ec.weights == nil || n == nil || len(shape) > 8 {
+		return nil, false
+	}
+	key := planKey{n: n, kind: kind, rank: uint8(len(shape))}
+	copy(key.dims[:], shape)
+	return ec.weights.plans.Load(key)
+}
+
+func (ec *execContext) storePlan(n *Node, kind uint8, shape []int, v any) {
+	if ec == nil || ec.weights == nil || n == nil || len(shape) > 8 {
+		return
+	}
+	key := planKey{n: n, kind: kind, rank: uint8(len(shape))}
+	copy(key.dims[:], shape)
+	ec.weights.plans.Store(key, v)
 }
 
 type packKey struct {

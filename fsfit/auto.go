@@ -43,6 +43,12 @@ type autoConfig struct {
 	// keepMoved: a moved step keeps its reset half of the time (a pure
 	// change of order; the polish re-places its threshold).
 	keepMoved bool
+	// trainStructured also trains a copy of each constructive start by
+	// Adam before its polish.
+	trainStructured bool
+	mutationPow     int // exponent of K in mutations (0: 3)
+	startWork       int // see nStarts
+	maxStarts       int
 }
 
 // moveStep moves step from to position to, shifting the steps between.
@@ -58,27 +64,39 @@ func moveStep(p Params, from, to int) {
 	}
 }
 
-// defaultAuto was chosen by experiment on Swish to keep a K=16 fit under
-// 2 s on one core; thoroughAuto (Options.Thorough, used for the embedded
-// library) searches about twice as long.
+// defaultAuto was chosen by experiment on Swish (docs/fit-bench.md): it
+// spends about 2.7 CPU-seconds at K <= 12 (24 starts, 300 mutations) and
+// less above (13 starts and 53 mutations at K=16) to keep a K=16 fit under
+// 2 s on one core. thoroughAuto (Options.Thorough, used for the embedded
+// library) is the earlier search with a larger budget, kept as it was so
+// that the library regenerates unchanged.
 var (
-	defaultAuto = autoConfig{starts: 8, keep: 3, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1,
-		mutationWork: 328000, maxMutations: 300, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2,
-		childSweeps: 2, exactIters: 50, finalIters: 300}
+	defaultAuto = autoConfig{starts: 8, maxStarts: 24, startWork: 3456, keep: 3, epochs: 300, trainPoints: 500,
+		finalPoints: 2000, rounds: 1, mutationWork: 896_000_000, mutationPow: 6, maxMutations: 300, mutEpochs: 30,
+		memPoints: 500, templates: true, trainStructured: true, relocate: 2, childSweeps: 2, exactIters: 50, finalIters: 300}
 	thoroughAuto = autoConfig{starts: 12, keep: 4, epochs: 300, trainPoints: 500, finalPoints: 2000, rounds: 1,
 		mutationWork: 200000, mutEpochs: 30, memPoints: 500, templates: true, relocate: 2}
 )
 
-// mutations is the number of memetic iterations at K steps: their cost
+// mutations is the number of memetic iterations at K steps:
+// mutationWork/K^mutationPow, between 2 and maxMutations. A child's cost
 // grows about as K³ (a polish sweep searches K steps, each evaluating the
-// K-step tail), so a fixed work budget keeps the time of a fit roughly
-// independent of K.
+// K-step tail), so power 3 keeps the time of a fit roughly independent of
+// K; a higher power spends more at small K, where a fit is cheap.
 func (c autoConfig) mutations(k int) int {
-	limit := c.maxMutations
-	if limit == 0 {
-		limit = 100
+	limit := cmp.Or(c.maxMutations, 100)
+	kp := math.Pow(float64(k), float64(cmp.Or(c.mutationPow, 3)))
+	return max(2, min(limit, int(float64(c.mutationWork)/kp)))
+}
+
+// nStarts is the number of starts at K steps: startWork/K² (a start's
+// training and polish cost grows about as K²), between starts and
+// maxStarts; starts alone if startWork is zero.
+func (c autoConfig) nStarts(k int) int {
+	if c.startWork == 0 {
+		return c.starts
 	}
-	return max(2, min(limit, c.mutationWork/(k*k*k)))
+	return max(c.starts, min(c.maxStarts, c.startWork/(k*k)))
 }
 
 const (
@@ -217,8 +235,9 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	}
 	// The papers' scale: [-8, 12] has unit 1.
 	unit := (f.hi - f.lo) / 20
+	starts := cfg.nStarts(f.k)
 	childSweeps := cmp.Or(cfg.childSweeps, autoMaxSweeps)
-	f.plan(cfg.starts*(e+e/2+autoMaxSweeps+cfg.screenIters) + cfg.keep*cfg.rounds*(e+autoMaxSweeps+cfg.exactIters) +
+	f.plan(starts*(e+e/2+autoMaxSweeps+cfg.screenIters) + cfg.keep*cfg.rounds*(e+autoMaxSweeps+cfg.exactIters) +
 		cfg.mutations(f.k)*(cfg.mutEpochs+childSweeps+cfg.exactIters) + 2*(cfg.keep+1)*(autoMaxSweeps+cfg.finalIters))
 
 	type cand struct {
@@ -229,20 +248,30 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	s := newSearcher(b, f.hi-f.lo)
 	var cands []cand
 	structured := f.structuredStarts()
-	structured = structured[:min(len(structured), cfg.starts/2)]
+	structured = structured[:min(len(structured), starts/2)]
 	if cfg.templates {
 		structured = append(structured, f.quantiserStarts()...)
 	}
-	for i := 0; i < cfg.starts && !f.stop; i++ {
+	for i := 0; i < starts && !f.stop; i++ {
 		var p Params
-		if i < len(structured) && i < cfg.starts-2 {
+		if i < len(structured) && i < starts-2 {
 			// Constructive starts compete as they are (for piecewise-linear
 			// f they are near exact, below the resolution of the screening
 			// points) and polished.
 			p = structured[i]
 			cands = append(cands, cand{p.Clone(), 0})
 			b.forward(p, false, 0)
-			f.polish(s, p, b.solveD(p))
+			l := b.solveD(p)
+			if cfg.trainStructured {
+				// Also trained, as a copy: the templates are coarse
+				// shapes that Adam bends to f before the polish.
+				q := p.Clone()
+				lq := trainAdam(b, q, trainConfig{epochs: e, sched: schedule{0.01 * unit, 0.01},
+					width: unit, varPro: true, tick: f.tick})
+				f.polish(s, q, lq)
+				cands = append(cands, cand{q, 0})
+			}
+			f.polish(s, p, l)
 		} else {
 			p = f.start(i, unit)
 			trainAdam(b, p, trainConfig{epochs: e, sched: schedule{0.03 * unit, 0.1},
@@ -484,5 +513,29 @@ func quantiserStart(k int, lo, hi, c float64, m, nb int) Params {
 	for j := 0; t < k; j, t = j+1, t+1 {
 		p.T[t] = lo + (c-lo)*(float64(j)+1)/(float64(nf)+0.5)
 	}
+	return p
+}
+
+// splitStart divides the range at c into two problems that share no
+// step: the first K-m steps are a β-expansion of (c, hi] (thresholds above
+// c, so inputs below c never spike there), the last m steps a β-expansion
+// of [lo, c]; inputs above c end those first steps with a potential just
+// above c and so spike at every later step, which adds the same amount to
+// all of them. Each side gets its own steps and levels instead of
+// competing for shared ones.
+func splitStart(k, m int, lo, hi, c, beta float64) Params {
+	p := Params{H: make([]float64, k), T: make([]float64, k), D: make([]float64, k)}
+	expand := func(from, n int, a, b float64) {
+		r := b - a
+		w := r * (1 - 1/beta) / (1 - math.Pow(beta, -float64(n)))
+		for j := 0; j < n; j++ {
+			p.H[from+j] = w
+			p.T[from+j] = a + w
+			p.D[from+j] = w
+			w /= beta
+		}
+	}
+	expand(0, k-m, c, hi)
+	expand(k-m, m, lo, c)
 	return p
 }

@@ -49,6 +49,10 @@ func depthwise3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []flo
 	if inSize == 0 || outSize == 0 {
 		return false
 	}
+	if wp := pl + iw + w.padEnd[1]; s == 1 && iw <= 16 && wp-2 <= 16 && oh*wp <= 8*64 {
+		depthwise3x3Flat(ec, x, wt, bias, y, ih, iw, oh, ow, wp, pt, pl, act)
+		return true
+	}
 	chunks := (ow + 15) / 16
 	var keyBuf [8]int
 	key := append(append(keyBuf[:0], x.Shape...), s, pt, pl, 0)
@@ -124,4 +128,61 @@ func newDwPlan(chunks, s, pl, iw, ow, oh, ih, pt int) *dwPlan {
 		}
 	}
 	return &dwPlan{masks: masks, rowTab: rowTab}
+}
+
+// dwFlatArgs is what depthwise3x3FlatAVX512 reads; the assembly addresses
+// the fields by offset, checked by TestDwArgsLayout.
+type dwFlatArgs struct {
+	src, dst, buf, tile, w                *float32
+	ih, iw, oh, ow, wp, groups, padOffset int
+	bias                                  float32
+	inMask, outMask                       int
+}
+
+//go:noescape
+func depthwise3x3FlatAVX512(a *dwFlatArgs)
+
+var dwFlatOffsets = [...]uintptr{
+	unsafe.Offsetof(dwFlatArgs{}.src), unsafe.Offsetof(dwFlatArgs{}.dst),
+	unsafe.Offsetof(dwFlatArgs{}.buf), unsafe.Offsetof(dwFlatArgs{}.tile),
+	unsafe.Offsetof(dwFlatArgs{}.w), unsafe.Offsetof(dwFlatArgs{}.ih),
+	unsafe.Offsetof(dwFlatArgs{}.iw), unsafe.Offsetof(dwFlatArgs{}.oh),
+	unsafe.Offsetof(dwFlatArgs{}.ow), unsafe.Offsetof(dwFlatArgs{}.wp),
+	unsafe.Offsetof(dwFlatArgs{}.groups), unsafe.Offsetof(dwFlatArgs{}.padOffset),
+	unsafe.Offsetof(dwFlatArgs{}.bias), unsafe.Offsetof(dwFlatArgs{}.inMask),
+	unsafe.Offsetof(dwFlatArgs{}.outMask),
+}
+
+// depthwise3x3Flat is depthwise3x3 at stride 1 on planes at most 16 wide
+// (after padding, 18): each plane is copied into a zero-bordered padded
+// buffer, where every output is the same fixed offset from its nine taps,
+// so 64 outputs cost 36 FMAs with memory operands in four independent
+// chains (the 7×7 planes of mobile networks: a few times fewer
+// instructions than row by row).
+func depthwise3x3Flat(ec *execContext, x, wt *Tensor, bias []float32, y *Tensor, ih, iw, oh, ow, wp, pt, pl int, act func(dst, src []float32)) {
+	groups := (oh*wp + 63) / 64
+	bufLen := groups*64 + 2*wp + 2
+	inSize, outSize := ih*iw, oh*ow
+	planes, c := x.Shape[0]*x.Shape[1], x.Shape[1]
+	ec.par(planes, planes*outSize*9, func(p0, p1 int) {
+		// Borders and slack stay zero: only the interior is written.
+		space := make([]float32, bufLen+groups*64)
+		buf, tile := space[:bufLen], space[bufLen:]
+		a := dwFlatArgs{buf: &buf[0], tile: &tile[0], ih: ih, iw: iw, oh: oh, ow: ow, wp: wp, groups: groups,
+			padOffset: (pt*wp + pl) * 4, inMask: 1<<iw - 1, outMask: 1<<ow - 1}
+		for p := p0; p < p1; p++ {
+			ch := p % c
+			src := x.F[p*inSize : (p+1)*inSize]
+			dst := y.F[p*outSize : (p+1)*outSize]
+			a.src, a.dst, a.w = &src[0], &dst[0], &wt.F[ch*9]
+			a.bias = 0
+			if bias != nil {
+				a.bias = bias[ch]
+			}
+			depthwise3x3FlatAVX512(&a)
+			if act != nil {
+				act(dst, dst)
+			}
+		}
+	})
 }

@@ -55,3 +55,5 @@ func kernelWideIndirect(kc int, a, b []float32, offs []int, c []float32, ldc, ro
 func depthwise3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
 	return false
 }
+
+func meanPlanes(dst, src []float32, n int) bool { return false }

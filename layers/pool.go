@@ -233,6 +233,9 @@ func globalAveragePoolKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor,
 		return nil, err
 	}
 	ec.par(len(y.F), len(x.F), func(lo, hi int) {
+		if meanPlanes(y.F[lo:hi], x.F[lo*size:hi*size], size) {
+			return
+		}
 		for p := lo; p < hi; p++ {
 			// Sum in float64: planes can be large and the mean must not
 			// drift with their size.

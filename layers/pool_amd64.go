@@ -91,3 +91,18 @@ func pool3s2Masks(iw, ow, padLeft int) []uint16 {
 	}
 	return masks
 }
+
+//go:noescape
+func meanPlanesAVX512(n, planes int, src, dst *float32)
+
+// meanPlanes sets dst[p] to the mean of src[p*n : (p+1)*n], summed in
+// float64, one call for all the planes (GlobalAveragePool); it returns
+// false without AVX-512.
+func meanPlanes(dst, src []float32, n int) bool {
+	if !hasAVX512 || n == 0 || len(dst) == 0 {
+		return false
+	}
+	_ = src[len(dst)*n-1]
+	meanPlanesAVX512(n, len(dst), &src[0], &dst[0])
+	return true
+}

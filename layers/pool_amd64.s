@@ -359,3 +359,68 @@ nextrow:
 done:
 	VZEROUPPER
 	RET
+
+// func meanPlanesAVX512(n, planes int, src, dst *float32)
+// dst[p] = (sum of src[p*n : p*n+n] in float64) / n, rounded to float32:
+// sixteen floats per step widened into two 8-lane float64 accumulators,
+// the last partial step read under a mask.
+TEXT ·meanPlanesAVX512(SB), NOSPLIT, $0-32
+	MOVQ      n+0(FP), R8
+	MOVQ      planes+8(FP), R9
+	MOVQ      src+16(FP), SI
+	MOVQ      dst+24(FP), DI
+	CVTSQ2SD  R8, X15               // n as float64
+	MOVQ      R8, CX
+	ANDQ      $15, CX
+	MOVL      $1, R10
+	SHLL      CX, R10
+	DECL      R10
+	KMOVW     R10, K1               // mask of the last partial step
+
+planeloop:
+	TESTQ     R9, R9
+	JE        meandone
+	VPXORQ    Z0, Z0, Z0
+	VPXORQ    Z1, Z1, Z1
+	MOVQ      R8, CX
+
+sumloop:
+	CMPQ      CX, $16
+	JLT       sumtail
+	VCVTPS2PD (SI), Z2
+	VCVTPS2PD 32(SI), Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      $64, SI
+	SUBQ      $16, CX
+	JMP       sumloop
+
+sumtail:
+	TESTQ     CX, CX
+	JE        reduce
+	VMOVUPS.Z (SI), K1, Z4
+	VCVTPS2PD Y4, Z2
+	VEXTRACTF64X4 $1, Z4, Y5
+	VCVTPS2PD Y5, Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	LEAQ      (SI)(CX*4), SI
+
+reduce:
+	VADDPD    Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD    Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD    X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD    X1, X0, X0
+	VDIVSD    X15, X0, X0
+	VCVTSD2SS X0, X0, X0
+	VMOVSS    X0, (DI)
+	ADDQ      $4, DI
+	DECQ      R9
+	JMP       planeloop
+
+meandone:
+	VZEROUPPER
+	RET

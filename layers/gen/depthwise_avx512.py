@@ -123,3 +123,81 @@ w('done:')
 w('\tVZEROUPPER')
 w('\tRET')
 open('depthwise_avx512_amd64.s', 'w').write('\n'.join(out) + '\n')
+
+# depthwise3x3FlatAVX512: stride-1 planes up to 16 wide, through a padded
+# copy: output (oy, ox) is position oy*wp+ox of the padded grid and tap
+# (ky, kx) reads the padded plane at that position plus ky*wp+kx, so 64
+# outputs take 9 loads and FMAs per 16 (four independent chains).
+out = []
+w = out.append
+w('')
+w('// func depthwise3x3FlatAVX512(a *dwFlatArgs)')
+w('// Stride-1 depthwise 3x3 of one plane at most 16 wide: the rows are copied')
+w('// under masks into the zero-bordered padded buffer (row stride wp), each')
+w('// group of 64 positions of the padded grid is one FMA chain per element over')
+w('// the nine taps in order from zero, plus the bias (the same arithmetic as')
+w('// the other paths), stored to the tile and copied out row by row.')
+w('TEXT ·depthwise3x3FlatAVX512(SB), NOSPLIT, $0-8')
+w('\tMOVQ a+0(FP), AX')
+w('\tMOVQ 32(AX), BX')
+for k in range(9):
+    w(f'\tVBROADCASTSS {4*k}(BX), Z{10+k}')
+w('\tVBROADCASTSS 96(AX), Z19')
+w('\tMOVQ 104(AX), BX')
+w('\tKMOVW BX, K1            // iw lanes')
+w('\tMOVQ 112(AX), BX')
+w('\tKMOVW BX, K2            // ow lanes')
+w('\tMOVQ 72(AX), R8')
+w('\tSHLQ $2, R8             // wp in bytes')
+w('\tMOVQ 48(AX), R9')
+w('\tSHLQ $2, R9             // iw in bytes')
+w('\tMOVQ 0(AX), SI')
+w('\tMOVQ 16(AX), DI')
+w('\tADDQ 88(AX), DI')
+w('\tMOVQ 40(AX), CX')
+w('copyin:')
+w('\tVMOVUPS.Z (SI), K1, Z0')
+w('\tVMOVUPS Z0, K1, (DI)')
+w('\tADDQ R9, SI')
+w('\tADDQ R8, DI')
+w('\tDECQ CX')
+w('\tJNZ copyin')
+w('\tMOVQ 16(AX), BX         // group base in the padded buffer')
+w('\tMOVQ 24(AX), DX         // group base in the tile')
+w('\tMOVQ 80(AX), CX')
+w('grouploop:')
+for a in range(4):
+    w(f'\tVPXORD Z{20+a}, Z{20+a}, Z{20+a}')
+for ky in range(3):
+    if ky == 0:
+        w('\tMOVQ BX, SI')
+    elif ky == 1:
+        w('\tLEAQ (BX)(R8*1), SI')
+    else:
+        w('\tLEAQ (BX)(R8*2), SI')
+    for kx in range(3):
+        for j in range(4):
+            w(f'\tVFMADD231PS {4*kx+64*j}(SI), Z{10+3*ky+kx}, Z{20+j}')
+for j in range(4):
+    w(f'\tVADDPS Z19, Z{20+j}, Z{20+j}')
+    w(f'\tVMOVUPS Z{20+j}, {64*j}(DX)')
+w('\tADDQ $256, BX')
+w('\tADDQ $256, DX')
+w('\tDECQ CX')
+w('\tJNZ grouploop')
+w('\tMOVQ 24(AX), SI')
+w('\tMOVQ 8(AX), DI')
+w('\tMOVQ 64(AX), R9')
+w('\tSHLQ $2, R9             // ow in bytes')
+w('\tMOVQ 56(AX), CX')
+w('copyout:')
+w('\tVMOVUPS.Z (SI), K2, Z0')
+w('\tVMOVUPS Z0, K2, (DI)')
+w('\tADDQ R8, SI')
+w('\tADDQ R9, DI')
+w('\tDECQ CX')
+w('\tJNZ copyout')
+w('\tVZEROUPPER')
+w('\tRET')
+with open('depthwise_avx512_amd64.s', 'a') as f:
+    f.write('\n'.join(out) + '\n')

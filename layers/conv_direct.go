@@ -27,6 +27,9 @@ func convDirect(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 	if cg == 1 && mg == 1 && depthwise3x3(ec, n, w, x, wt, bias, y, act) {
 		return
 	}
+	if group == 1 && cg == 1 && conv1ch3x3(ec, n, w, x, wt, bias, y, act) {
+		return
+	}
 	in, kernel, dil, pb, pe := w.in, w.kernel, w.dil, w.padBegin, w.padEnd
 	out, stride := w.out, w.stride
 	if w.rank() == 1 {

@@ -489,3 +489,43 @@ func TestDepthwise3x3MatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestConv1ch3x3MatchesNaive covers single-input-channel 3×3 layers (the
+// AVX-512 stem kernel): output channels around its blocks of 16, strides 1
+// and 2, widths around its 16-output chunks, several paddings.
+func TestConv1ch3x3MatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, m := range []int{1, 8, 16, 17, 33} {
+		for _, h := range []int{3, 14, 28} {
+			for _, wd := range []int{3, 15, 16, 28, 40} {
+				for _, s := range []int{1, 2} {
+					for _, pads := range [][]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 1, 0}} {
+						cc := convCase{batch: 2, c: 1, m: m, group: 1, in: []int{h, wd}, kernel: []int{3, 3},
+							stride: []int{s, s}, dil: []int{1, 1}, pads: pads, bias: true}
+						outSp := []int{(h+pads[0]+pads[2]-3)/s + 1, (wd+pads[1]+pads[3]-3)/s + 1}
+						x := randTensor(r, 2, 1, h, wd)
+						w := randTensor(r, m, 1, 3, 3)
+						bias := randTensor(r, m)
+						want := naiveConv(x, w, bias.F, 1, cc.stride, cc.dil, pads[:2], outSp)
+						what := fmt.Sprintf("1-channel conv m=%d %dx%d stride %d pads %v", m, h, wd, s, pads)
+						for _, threads := range []int{1, 2} {
+							got, err := convKernel(&execContext{Threads: threads}, cc.node(), []*Tensor{x, w, bias})
+							if err != nil {
+								t.Fatal(err)
+							}
+							assertClose(t, what, got[0].F, want.F, 1e-5)
+						}
+						relu, err := convAct(&execContext{Threads: 1}, cc.node(), []*Tensor{x, w, bias}, reluRow)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for i := range want.F {
+							want.F[i] = max(want.F[i], 0)
+						}
+						assertClose(t, what+" relu", relu[0].F, want.F, 1e-5)
+					}
+				}
+			}
+		}
+	}
+}

@@ -186,3 +186,91 @@ func depthwise3x3Flat(ec *execContext, x, wt *Tensor, bias []float32, y *Tensor,
 		}
 	})
 }
+
+// conv1chArgs is what conv1chAVX512 reads (offsets checked by
+// TestDwArgsLayout); the first fields are laid out as in dwArgs.
+type conv1chArgs struct {
+	src, dst                       *float32
+	ih, iw, oh, ow, chunks, stride int
+	padTop, padLeft                int
+	w                              *float32 // 16×9 weights, zero beyond the channels
+	masks                          *uint16
+	_                              float32
+	rowTab                         *int
+	bias                           *float32 // 16 biases
+	chanStride                     int      // bytes between output planes
+	channels                       int      // output channels to store (1..16)
+}
+
+//go:noescape
+func conv1chAVX512(a *conv1chArgs)
+
+var conv1chOffsets = [...]uintptr{
+	unsafe.Offsetof(conv1chArgs{}.src), unsafe.Offsetof(conv1chArgs{}.dst),
+	unsafe.Offsetof(conv1chArgs{}.ih), unsafe.Offsetof(conv1chArgs{}.iw),
+	unsafe.Offsetof(conv1chArgs{}.oh), unsafe.Offsetof(conv1chArgs{}.ow),
+	unsafe.Offsetof(conv1chArgs{}.chunks), unsafe.Offsetof(conv1chArgs{}.stride),
+	unsafe.Offsetof(conv1chArgs{}.padTop), unsafe.Offsetof(conv1chArgs{}.padLeft),
+	unsafe.Offsetof(conv1chArgs{}.w), unsafe.Offsetof(conv1chArgs{}.masks),
+	unsafe.Offsetof(conv1chArgs{}.rowTab), unsafe.Offsetof(conv1chArgs{}.bias),
+	unsafe.Offsetof(conv1chArgs{}.chanStride), unsafe.Offsetof(conv1chArgs{}.channels),
+}
+
+// conv1ch3x3 computes a 3×3 convolution of a single input channel (the
+// stem of small image networks: K = 9 is far too short for the GEMM
+// micro-kernel's tiles) with stride 1 or 2 straight from the input: each
+// group of 16 outputs of a row loads its nine taps once and feeds one FMA
+// chain per output channel, in the taps' order from zero and then the
+// bias, as the other paths do. It returns false (doing nothing) when the
+// layer does not qualify or the CPU lacks AVX-512.
+func conv1ch3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
+	if !hasAVX512 || w.rank() != 2 || x.Shape[1] != 1 || wt.Shape[1] != 1 || w.kernel[0] != 3 || w.kernel[1] != 3 || w.dil[0] != 1 || w.dil[1] != 1 {
+		return false
+	}
+	s := w.stride[0]
+	if w.stride[1] != s || (s != 1 && s != 2) {
+		return false
+	}
+	ih, iw, oh, ow := w.in[0], w.in[1], w.out[0], w.out[1]
+	pt, pl := w.padBegin[0], w.padBegin[1]
+	inSize, outSize := ih*iw, oh*ow
+	if inSize == 0 || outSize == 0 {
+		return false
+	}
+	m := wt.Shape[0]
+	chunks := (ow + 15) / 16
+	var keyBuf [8]int
+	key := append(append(keyBuf[:0], x.Shape...), s, pt, pl, 0)
+	plan := ec.cachedPlan(n, planDepthwise, key, func() any {
+		return newDwPlan(chunks, s, pl, iw, ow, oh, ih, pt)
+	}).(*dwPlan)
+	// Weights and biases in blocks of 16 channels, zero-padded.
+	blocks := (m + 15) / 16
+	wpad := make([]float32, blocks*16*9+blocks*16)
+	bpad := wpad[blocks*16*9:]
+	copy(wpad, wt.F[:m*9])
+	if bias != nil {
+		copy(bpad, bias[:m])
+	}
+	batch := x.Shape[0]
+	ec.par(batch*blocks, batch*m*outSize*9, func(i0, i1 int) {
+		a := conv1chArgs{ih: ih, iw: iw, oh: oh, ow: ow, chunks: chunks, stride: s, padTop: pt, padLeft: pl,
+			masks: &plan.masks[0], rowTab: &plan.rowTab[0], chanStride: outSize * 4}
+		for i := i0; i < i1; i++ {
+			b, blk := i/blocks, i%blocks
+			c0, c1 := blk*16, min(blk*16+16, m)
+			src := x.F[b*inSize : (b+1)*inSize]
+			dst := y.F[(b*m+c0)*outSize : (b*m+c1)*outSize]
+			a.src, a.dst = &src[0], &dst[0]
+			a.w, a.bias, a.channels = &wpad[blk*16*9], &bpad[blk*16], c1-c0
+			conv1chAVX512(&a)
+			if act != nil {
+				for c := range c1 - c0 {
+					plane := dst[c*outSize : (c+1)*outSize]
+					act(plane, plane)
+				}
+			}
+		}
+	})
+	return true
+}

@@ -57,3 +57,7 @@ func depthwise3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []flo
 }
 
 func meanPlanes(dst, src []float32, n int) bool { return false }
+
+func conv1ch3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
+	return false
+}

@@ -65,3 +65,13 @@ func TestDwFlatArgsLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestConv1chArgsLayout pins the field offsets conv1chAVX512 reads.
+func TestConv1chArgsLayout(t *testing.T) {
+	want := []uintptr{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 104, 112, 120, 128}
+	for i, off := range conv1chOffsets {
+		if off != want[i] {
+			t.Fatalf("conv1chArgs field %d at offset %d, assembly expects %d", i, off, want[i])
+		}
+	}
+}

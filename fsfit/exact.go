@@ -18,7 +18,7 @@ import (
 
 // maxPieces bounds the pieces a grid enumerates (at most 2^K): beyond it
 // the exact evaluation gives up and the caller keeps its parameters.
-const maxPieces = 1 << 15
+const maxPieces = 1 << 13
 
 // grid holds prefix sums of w, w·f and w·f² over the cells of evenly
 // spaced points (cell i is [x_i - step/2, x_i + step/2]).

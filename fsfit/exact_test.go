@@ -104,6 +104,17 @@ func TestGridRefineImproves(t *testing.T) {
 	}
 }
 
+// Tables with more pieces than asked for are refused, not enumerated.
+func TestTailPiecesLimit(t *testing.T) {
+	const k = 40
+	p := Params{H: make([]float64, k), T: make([]float64, k), D: make([]float64, k)}
+	binaryOn(p, 0, -8, 12)
+	var next []tailPiece
+	if _, ok := tailPieces(p, 0, -8, 12, 1000, nil, &next); ok {
+		t.Error("tailPieces accepted 2^40 pieces")
+	}
+}
+
 // A neuron with more pieces than maxPieces is refused, not enumerated.
 func TestGridRefusesTooManyPieces(t *testing.T) {
 	act := swish(t)
@@ -125,7 +136,10 @@ func TestTailPiecesMatchesSteps(t *testing.T) {
 	}
 	var next []tailPiece
 	for from := 0; from <= len(p.T); from++ {
-		tp := tailPieces(p, from, -20, 20, nil, &next)
+		tp, ok := tailPieces(p, from, -20, 20, 1<<10, nil, &next)
+		if !ok {
+			t.Fatalf("from %d: gave up", from)
+		}
 		for _, v := range Linspace(-19.9, 19.9, 3001) {
 			j := 0
 			for v > tp[j].b {

@@ -104,14 +104,23 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 	for _, h := range hs {
 		hmax = math.Max(hmax, math.Abs(h))
 	}
-	s.tails = tailPieces(p, t+1, keys[0].v-hmax-1, keys[n-1].v+hmax+1, s.tails[:0], &s.tailNext)
+	// Past 8n pieces (2^(K-t-1) at most) the table costs more than it
+	// saves: then run the steps per input.
+	var ok bool
+	s.tails, ok = tailPieces(p, t+1, keys[0].v-hmax-1, keys[n-1].v+hmax+1, 8*n, s.tails[:0], &s.tailNext)
 	tp := s.tails
+	tailAt := func(v float64, j *int) float64 {
+		if !ok {
+			return tail(p, v, t+1)
+		}
+		for v > tp[*j].b {
+			*j++
+		}
+		return tp[*j].out
+	}
 	j := 0
 	for _, kv := range keys {
-		for kv.v > tp[j].b {
-			j++
-		}
-		o0 := s.pre[kv.i] + tp[j].out - b.f[kv.i]
+		o0 := s.pre[kv.i] + tailAt(kv.v, &j) - b.f[kv.i]
 		s.e0[kv.i] = b.w[kv.i] * o0 * o0
 	}
 	bestLoss := math.Inf(1)
@@ -123,10 +132,7 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 		j := 0
 		for _, kv := range keys {
 			i := kv.i
-			for kv.v-h > tp[j].b {
-				j++
-			}
-			r := b.f[i] - s.pre[i] - tp[j].out
+			r := b.f[i] - s.pre[i] - tailAt(kv.v-h, &j)
 			s.e1[i] = r
 			w := b.w[i]
 			sw += w
@@ -197,8 +203,9 @@ type tailPiece struct {
 
 // tailPieces tabulates the output of steps from..K-1 as a function of the
 // potential v in (lo, hi], in increasing v; buf and next are reused
-// scratch. The last piece is extended to +Inf.
-func tailPieces(p Params, from int, lo, hi float64, buf []tailPiece, next *[]tailPiece) []tailPiece {
+// scratch. The last piece is extended to +Inf. It reports false, having
+// given up, if there are more than limit pieces.
+func tailPieces(p Params, from int, lo, hi float64, limit int, buf []tailPiece, next *[]tailPiece) ([]tailPiece, bool) {
 	cur := append(buf, tailPiece{a: lo, b: hi})
 	for t := from; t < len(p.T); t++ {
 		nx := (*next)[:0]
@@ -222,7 +229,10 @@ func tailPieces(p Params, from int, lo, hi float64, buf []tailPiece, next *[]tai
 		}
 		*next = cur
 		cur = nx
+		if len(cur) > limit {
+			return cur, false
+		}
 	}
 	cur[len(cur)-1].b = math.Inf(1)
-	return cur
+	return cur, true
 }

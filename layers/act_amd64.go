@@ -49,16 +49,17 @@ func hardSwishAVX512(n int, src, dst *float32)
 func reluAVX512(n int, src, dst *float32)
 
 // vecRow512 is vecRow with the 16-lane kernel (the same instructions as
-// the 8-lane one, so the same bits) on the largest multiple of 16.
+// the 8-lane one, so the same bits) on the whole row, its tail under a
+// mask: with AVX-512 every element takes the same code whatever the row,
+// so callers may apply an activation to any split of a tensor (across
+// planes, images or threads) and get the same bits.
 func vecRow512(asm512, asm func(n int, src, dst *float32), goRow func(dst, src []float32), dst, src []float32) {
-	n := len(src) &^ 15
-	if !hasAVX512 || n == 0 {
+	if !hasAVX512 || len(src) == 0 {
 		vecRow(asm, goRow, dst, src)
 		return
 	}
 	_ = dst[len(src)-1]
-	asm512(n, &src[0], &dst[0])
-	vecRow(asm, goRow, dst[n:len(src)], src[n:])
+	asm512(len(src), &src[0], &dst[0])
 }
 
 func sigmoidRow(dst, src []float32) { vecRow512(sigmoidAVX512, sigmoidAVX2, sigmoidRowGo, dst, src) }

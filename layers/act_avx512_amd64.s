@@ -55,8 +55,10 @@ GLOBL k512six<>(SB), RODATA|NOPTR, $4
 DATA k512sixth<>+0(SB)/4, $0x3e2aaaab
 GLOBL k512sixth<>(SB), RODATA|NOPTR, $4
 
-// func sigmoidAVX512(n int, src, dst *float32); n a multiple of 16.
-// 1 / (1 + exp(-x)), as sigmoidAVX2.
+// func sigmoidAVX512(n int, src, dst *float32)
+// 1 / (1 + exp(-x)), as sigmoidAVX2. The last n mod 16 elements go through the same
+// instructions under a mask, so every element takes the same code
+// whatever the length and offset of the call.
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ src+8(FP), SI
@@ -76,8 +78,10 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	VBROADCASTSS k512p5<>(SB), Z19
 	VBROADCASTSS k512bias127<>(SB), Z18
 	VBROADCASTSS k512signMask<>(SB), Z17
+	MOVQ CX, R8
+	ANDQ $15, R8
 	SHRQ $4, CX
-	JZ sigmoidAVX512_done
+	JZ sigmoidAVX512_tail
 sigmoidAVX512_loop:
 	VMOVUPS (SI), Z4
 	VPXORD Z17, Z4, Z0
@@ -109,12 +113,48 @@ sigmoidAVX512_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ sigmoidAVX512_loop
+sigmoidAVX512_tail:
+	TESTQ R8, R8
+	JE sigmoidAVX512_done
+	MOVL $1, R9
+	MOVQ R8, CX
+	SHLL CX, R9
+	DECL R9
+	KMOVW R9, K1
+	VMOVUPS.Z (SI), K1, Z4
+	VPXORD Z17, Z4, Z0
+	VMAXPS Z0, Z31, Z0
+	VMINPS Z0, Z30, Z0
+	VMULPS Z28, Z0, Z1
+	VADDPS Z27, Z1, Z1
+	VRNDSCALEPS $1, Z1, Z1
+	VMOVAPS Z0, Z2
+	VFNMADD231PS Z26, Z1, Z2
+	VFNMADD231PS Z25, Z1, Z2
+	VMOVAPS Z24, Z3
+	VFMADD213PS Z23, Z2, Z3
+	VFMADD213PS Z22, Z2, Z3
+	VFMADD213PS Z21, Z2, Z3
+	VFMADD213PS Z20, Z2, Z3
+	VFMADD213PS Z19, Z2, Z3
+	VMULPS Z2, Z2, Z0
+	VFMADD213PS Z2, Z0, Z3
+	VADDPS Z29, Z3, Z3
+	VCVTPS2DQ Z1, Z1
+	VPADDD Z18, Z1, Z1
+	VPSLLD $23, Z1, Z1
+	VMULPS Z1, Z3, Z0
+	VADDPS Z29, Z0, Z0
+	VDIVPS Z0, Z29, Z0
+	VMOVUPS Z0, K1, (DI)
 sigmoidAVX512_done:
 	VZEROUPPER
 	RET
 
-// func siluAVX512(n int, src, dst *float32); n a multiple of 16.
-// x / (1 + exp(-x)), as siluAVX2.
+// func siluAVX512(n int, src, dst *float32)
+// x / (1 + exp(-x)), as siluAVX2. The last n mod 16 elements go through the same
+// instructions under a mask, so every element takes the same code
+// whatever the length and offset of the call.
 TEXT ·siluAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ src+8(FP), SI
@@ -134,8 +174,10 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-24
 	VBROADCASTSS k512p5<>(SB), Z19
 	VBROADCASTSS k512bias127<>(SB), Z18
 	VBROADCASTSS k512signMask<>(SB), Z17
+	MOVQ CX, R8
+	ANDQ $15, R8
 	SHRQ $4, CX
-	JZ siluAVX512_done
+	JZ siluAVX512_tail
 siluAVX512_loop:
 	VMOVUPS (SI), Z4
 	VPXORD Z17, Z4, Z0
@@ -167,12 +209,48 @@ siluAVX512_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ siluAVX512_loop
+siluAVX512_tail:
+	TESTQ R8, R8
+	JE siluAVX512_done
+	MOVL $1, R9
+	MOVQ R8, CX
+	SHLL CX, R9
+	DECL R9
+	KMOVW R9, K1
+	VMOVUPS.Z (SI), K1, Z4
+	VPXORD Z17, Z4, Z0
+	VMAXPS Z0, Z31, Z0
+	VMINPS Z0, Z30, Z0
+	VMULPS Z28, Z0, Z1
+	VADDPS Z27, Z1, Z1
+	VRNDSCALEPS $1, Z1, Z1
+	VMOVAPS Z0, Z2
+	VFNMADD231PS Z26, Z1, Z2
+	VFNMADD231PS Z25, Z1, Z2
+	VMOVAPS Z24, Z3
+	VFMADD213PS Z23, Z2, Z3
+	VFMADD213PS Z22, Z2, Z3
+	VFMADD213PS Z21, Z2, Z3
+	VFMADD213PS Z20, Z2, Z3
+	VFMADD213PS Z19, Z2, Z3
+	VMULPS Z2, Z2, Z0
+	VFMADD213PS Z2, Z0, Z3
+	VADDPS Z29, Z3, Z3
+	VCVTPS2DQ Z1, Z1
+	VPADDD Z18, Z1, Z1
+	VPSLLD $23, Z1, Z1
+	VMULPS Z1, Z3, Z0
+	VADDPS Z29, Z0, Z0
+	VDIVPS Z0, Z4, Z0
+	VMOVUPS Z0, K1, (DI)
 siluAVX512_done:
 	VZEROUPPER
 	RET
 
-// func geluAVX512(n int, src, dst *float32); n a multiple of 16.
-// 0.5·x·(1 + erf(x/√2)), as geluAVX2.
+// func geluAVX512(n int, src, dst *float32)
+// 0.5·x·(1 + erf(x/√2)), as geluAVX2. The last n mod 16 elements go through the same
+// instructions under a mask, so every element takes the same code
+// whatever the length and offset of the call.
 TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ src+8(FP), SI
@@ -200,8 +278,10 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	VBROADCASTSS k512a4<>(SB), Z11
 	VBROADCASTSS k512a5<>(SB), Z10
 	VBROADCASTSS k512invSqrt2<>(SB), Z9
+	MOVQ CX, R8
+	ANDQ $15, R8
 	SHRQ $4, CX
-	JZ geluAVX512_done
+	JZ geluAVX512_tail
 geluAVX512_loop:
 	VMOVUPS (SI), Z4
 	VMULPS Z9, Z4, Z5
@@ -250,12 +330,65 @@ geluAVX512_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ geluAVX512_loop
+geluAVX512_tail:
+	TESTQ R8, R8
+	JE geluAVX512_done
+	MOVL $1, R9
+	MOVQ R8, CX
+	SHLL CX, R9
+	DECL R9
+	KMOVW R9, K1
+	VMOVUPS.Z (SI), K1, Z4
+	VMULPS Z9, Z4, Z5
+	VPANDD Z16, Z5, Z6
+	VPANDD Z17, Z5, Z5
+	VMULPS Z6, Z6, Z0
+	VPXORD Z17, Z0, Z0
+	VMAXPS Z0, Z31, Z0
+	VMINPS Z0, Z30, Z0
+	VMULPS Z28, Z0, Z1
+	VADDPS Z27, Z1, Z1
+	VRNDSCALEPS $1, Z1, Z1
+	VMOVAPS Z0, Z2
+	VFNMADD231PS Z26, Z1, Z2
+	VFNMADD231PS Z25, Z1, Z2
+	VMOVAPS Z24, Z3
+	VFMADD213PS Z23, Z2, Z3
+	VFMADD213PS Z22, Z2, Z3
+	VFMADD213PS Z21, Z2, Z3
+	VFMADD213PS Z20, Z2, Z3
+	VFMADD213PS Z19, Z2, Z3
+	VMULPS Z2, Z2, Z0
+	VFMADD213PS Z2, Z0, Z3
+	VADDPS Z29, Z3, Z3
+	VCVTPS2DQ Z1, Z1
+	VPADDD Z18, Z1, Z1
+	VPSLLD $23, Z1, Z1
+	VMULPS Z1, Z3, Z0
+	VMOVAPS Z29, Z7
+	VFMADD231PS Z15, Z6, Z7
+	VDIVPS Z7, Z29, Z7
+	VMOVAPS Z10, Z8
+	VFMADD213PS Z11, Z7, Z8
+	VFMADD213PS Z12, Z7, Z8
+	VFMADD213PS Z13, Z7, Z8
+	VFMADD213PS Z14, Z7, Z8
+	VMULPS Z7, Z8, Z8
+	VMULPS Z0, Z8, Z8
+	VSUBPS Z8, Z29, Z8
+	VPXORD Z5, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	VMULPS Z27, Z4, Z4
+	VMULPS Z8, Z4, Z0
+	VMOVUPS Z0, K1, (DI)
 geluAVX512_done:
 	VZEROUPPER
 	RET
 
-// func hardSwishAVX512(n int, src, dst *float32); n a multiple of 16.
-// x · min(max(x + 3, 0), 6) / 6, as hardSwishAVX2.
+// func hardSwishAVX512(n int, src, dst *float32)
+// x · min(max(x + 3, 0), 6) / 6, as hardSwishAVX2. The last n mod 16 elements go through the same
+// instructions under a mask, so every element takes the same code
+// whatever the length and offset of the call.
 TEXT ·hardSwishAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ src+8(FP), SI
@@ -263,8 +396,10 @@ TEXT ·hardSwishAVX512(SB), NOSPLIT, $0-24
 	VBROADCASTSS k512three<>(SB), Z31
 	VBROADCASTSS k512six<>(SB), Z30
 	VBROADCASTSS k512sixth<>(SB), Z29
+	MOVQ CX, R8
+	ANDQ $15, R8
 	SHRQ $4, CX
-	JZ hardSwishAVX512_done
+	JZ hardSwishAVX512_tail
 hardSwishAVX512_loop:
 	VMOVUPS (SI), Z4
 	VPXORD Z5, Z5, Z5
@@ -278,18 +413,38 @@ hardSwishAVX512_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ hardSwishAVX512_loop
+hardSwishAVX512_tail:
+	TESTQ R8, R8
+	JE hardSwishAVX512_done
+	MOVL $1, R9
+	MOVQ R8, CX
+	SHLL CX, R9
+	DECL R9
+	KMOVW R9, K1
+	VMOVUPS.Z (SI), K1, Z4
+	VPXORD Z5, Z5, Z5
+	VADDPS Z31, Z4, Z0
+	VMAXPS Z0, Z5, Z0
+	VMINPS Z0, Z30, Z0
+	VMULPS Z0, Z4, Z0
+	VMULPS Z29, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
 hardSwishAVX512_done:
 	VZEROUPPER
 	RET
 
-// func reluAVX512(n int, src, dst *float32); n a multiple of 16.
-// max(0, x), as reluAVX2.
+// func reluAVX512(n int, src, dst *float32)
+// max(0, x), as reluAVX2. The last n mod 16 elements go through the same
+// instructions under a mask, so every element takes the same code
+// whatever the length and offset of the call.
 TEXT ·reluAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ src+8(FP), SI
 	MOVQ dst+16(FP), DI
+	MOVQ CX, R8
+	ANDQ $15, R8
 	SHRQ $4, CX
-	JZ reluAVX512_done
+	JZ reluAVX512_tail
 reluAVX512_loop:
 	VMOVUPS (SI), Z4
 	VPXORD Z5, Z5, Z5
@@ -299,6 +454,18 @@ reluAVX512_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ reluAVX512_loop
+reluAVX512_tail:
+	TESTQ R8, R8
+	JE reluAVX512_done
+	MOVL $1, R9
+	MOVQ R8, CX
+	SHLL CX, R9
+	DECL R9
+	KMOVW R9, K1
+	VMOVUPS.Z (SI), K1, Z4
+	VPXORD Z5, Z5, Z5
+	VMAXPS Z4, Z5, Z0
+	VMOVUPS Z0, K1, (DI)
 reluAVX512_done:
 	VZEROUPPER
 	RET

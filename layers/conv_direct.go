@@ -96,6 +96,7 @@ func convDirect(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 	cspace := ec.scratch(workers * mPad * nPad)
 	defer ec.release(cspace)
 
+	actFn := act
 	one := func(ec *execContext, item int, xpad, cs []float32) {
 		b, g := item/group, item%group
 		img := x.F[(b*c+g*cg)*inSize : (b*c+(g+1)*cg)*inSize]
@@ -149,6 +150,15 @@ func convDirect(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 		// scalar tail; then the valid columns are copied out. Per output
 		// row calls cost more than the arithmetic on 7×7 planes.
 		span := min(nPad, (oh*wq+7)&^7)
+		// With AVX-512 every element of an activation takes the same
+		// code however the tensor is split (masked tails), so it runs
+		// once over the whole output of the image and group: per
+		// channel, calls on 7×7 planes cost more than the arithmetic.
+		act := act
+		actAll := act != nil && hasAVX512
+		if actAll {
+			act = nil
+		}
 		for mm := range mg {
 			var bv float32
 			if bias != nil {
@@ -171,6 +181,9 @@ func convDirect(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 			for oy := range oh {
 				copy(dst[oy*ow:(oy+1)*ow], tile[oy*wq:oy*wq+ow])
 			}
+		}
+		if actAll {
+			actFn(yg, yg)
 		}
 	}
 	if workers > 1 {

@@ -73,11 +73,12 @@ func depthwise3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []flo
 				a.bias = bias[ch]
 			}
 			depthwise3x3AVX512(&a)
-			if act != nil {
-				// Per plane, so that which elements take the vector
-				// code does not depend on the thread count.
-				act(dst, dst)
-			}
+		}
+		// One call for the range: with AVX-512 an activation gives each
+		// element the same bits however the tensor is split.
+		if act != nil {
+			span := y.F[p0*outSize : p1*outSize]
+			act(span, span)
 		}
 	})
 	return true
@@ -180,9 +181,10 @@ func depthwise3x3Flat(ec *execContext, x, wt *Tensor, bias []float32, y *Tensor,
 				a.bias = bias[ch]
 			}
 			depthwise3x3FlatAVX512(&a)
-			if act != nil {
-				act(dst, dst)
-			}
+		}
+		if act != nil {
+			span := y.F[p0*outSize : p1*outSize]
+			act(span, span)
 		}
 	})
 }
@@ -265,10 +267,7 @@ func conv1ch3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 			a.w, a.bias, a.channels = &wpad[blk*16*9], &bpad[blk*16], c1-c0
 			conv1chAVX512(&a)
 			if act != nil {
-				for c := range c1 - c0 {
-					plane := dst[c*outSize : (c+1)*outSize]
-					act(plane, plane)
-				}
+				act(dst, dst)
 			}
 		}
 	})

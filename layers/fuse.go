@@ -47,6 +47,15 @@ func applyRows(ec *execContext, y *Tensor, rowLen int, act func(dst, src []float
 		return
 	}
 	rows := len(y.F) / rowLen
+	if hasAVX512 {
+		// Every element takes the same code however the tensor is split
+		// (vecRow512): one call per goroutine instead of one per row.
+		ec.par(rows, len(y.F), func(lo, hi int) {
+			span := y.F[lo*rowLen : hi*rowLen]
+			act(span, span)
+		})
+		return
+	}
 	ec.par(rows, len(y.F), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := y.F[r*rowLen : (r+1)*rowLen]

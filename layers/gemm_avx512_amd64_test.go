@@ -86,5 +86,20 @@ func TestActivations512MatchAVX2(t *testing.T) {
 				break
 			}
 		}
+		// Lengths that are not multiples of 16 end under a mask: the
+		// same bits, nothing written beyond n.
+		for n := 1; n <= 40; n++ {
+			part := make([]float32, n+1)
+			part[n] = 12345
+			f.a512(n, &src[7], &part[0])
+			for i := range n {
+				if math.Float32bits(part[i]) != math.Float32bits(want[7+i]) {
+					t.Fatalf("%s, n=%d: element %d is %g, want %g", f.name, n, i, part[i], want[7+i])
+				}
+			}
+			if part[n] != 12345 {
+				t.Fatalf("%s, n=%d: wrote past the end", f.name, n)
+			}
+		}
 	}
 }

@@ -46,20 +46,30 @@ EXP16 = f'''	VMAXPS Z0, {z('expLo')}, Z0
 	VMULPS Z1, Z3, Z0'''
 
 def func(name, doc, used, body):
-    w(f'// func {name}(n int, src, dst *float32); n a multiple of 16.')
-    w(f'// {doc}')
+    w(f'// func {name}(n int, src, dst *float32)')
+    w(f'// {doc} The last n mod 16 elements go through the same')
+    w('// instructions under a mask, so every element takes the same code')
+    w('// whatever the length and offset of the call.')
     w(f'TEXT ·{name}(SB), NOSPLIT, $0-24')
     w('\tMOVQ n+0(FP), CX\n\tMOVQ src+8(FP), SI\n\tMOVQ dst+16(FP), DI')
     for c in used:
         w(f'\tVBROADCASTSS k512{c}<>(SB), {z(c)}')
+    w('\tMOVQ CX, R8\n\tANDQ $15, R8')
     w('\tSHRQ $4, CX')
-    w(f'\tJZ {name}_done')
+    w(f'\tJZ {name}_tail')
     w(f'{name}_loop:')
     w('\tVMOVUPS (SI), Z4')
     w(body)
     w('\tVMOVUPS Z0, (DI)')
     w('\tADDQ $64, SI\n\tADDQ $64, DI\n\tDECQ CX')
     w(f'\tJNZ {name}_loop')
+    w(f'{name}_tail:')
+    w('\tTESTQ R8, R8')
+    w(f'\tJE {name}_done')
+    w('\tMOVL $1, R9\n\tMOVQ R8, CX\n\tSHLL CX, R9\n\tDECL R9\n\tKMOVW R9, K1')
+    w('\tVMOVUPS.Z (SI), K1, Z4')
+    w(body)
+    w('\tVMOVUPS Z0, K1, (DI)')
     w(f'{name}_done:')
     w('\tVZEROUPPER\n\tRET\n')
 

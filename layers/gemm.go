@@ -537,6 +537,19 @@ func maxIntoGo(x, y []float32) {
 
 // gemvRowsNT sets c[j] = alpha·x·b[j,:] + beta·c[j] for j in [lo, hi).
 func gemvRowsNT(x, b []float32, ldb, k int, alpha, beta float32, c []float32, lo, hi int) {
+	if hasAVX512 && k > 0 {
+		var out [8]float32
+		for ; lo+8 <= hi; lo += 8 {
+			dotRows8(k, x, b[lo*ldb:], ldb, &out)
+			for r, v := range out {
+				v *= alpha
+				if beta != 0 {
+					v += beta * c[lo+r]
+				}
+				c[lo+r] = v
+			}
+		}
+	}
 	for j := lo; j < hi; j++ {
 		v := alpha * dot(x, b[j*ldb:j*ldb+k])
 		if beta != 0 {

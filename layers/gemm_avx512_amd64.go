@@ -53,3 +53,14 @@ func kernelWideIndirect(kc int, a, b []float32, offs []int, c []float32, ldc, ro
 	// The caller guarantees that every offs[k]+cols is within b.
 	sgemmKernelIndirectAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc, tileShape(rows, cols))
 }
+
+//go:noescape
+func dotRows8AVX512(k int, x, b *float32, ldb int, out *float32)
+
+// dotRows8 sets out[r] to the dot product of x[:k] with row r of b (row
+// stride ldb), r < 8. It needs AVX-512.
+func dotRows8(k int, x, b []float32, ldb int, out *[8]float32) {
+	_ = x[k-1]
+	_ = b[7*ldb+k-1]
+	dotRows8AVX512(k, &x[0], &b[0], ldb, &out[0])
+}

@@ -61,3 +61,5 @@ func meanPlanes(dst, src []float32, n int) bool { return false }
 func conv1ch3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float32, y *Tensor, act func(dst, src []float32)) bool {
 	return false
 }
+
+func dotRows8(k int, x, b []float32, ldb int, out *[8]float32) { panic("layers: no AVX-512") }

@@ -8,7 +8,9 @@ import (
 
 // autoConfig are the settings of the project's own method ("auto").
 type autoConfig struct {
-	starts      int // population of starts
+	starts      int // population of starts (the least, see nStarts)
+	maxStarts   int // the most starts (see nStarts)
+	startWork   int // sets the number of starts (see nStarts)
 	keep        int // best starts refined on more points
 	epochs      int // soft-continuation epochs per start
 	trainPoints int // points while screening starts
@@ -16,39 +18,22 @@ type autoConfig struct {
 	rounds      int // Adam+polish rounds in the refinement
 	// mutationWork sets the number of memetic iterations (see mutations).
 	mutationWork int
+	mutationPow  int  // exponent of K in mutations (0: 3)
+	maxMutations int  // cap on mutations (0: 100)
 	mutEpochs    int  // Adam epochs after each mutation
 	memPoints    int  // points of the memetic search (0: finalPoints)
 	templates    bool // add quantiserStarts to the constructive starts
-	relocate     int  // every relocate-th mutation re-draws in place, the others move a step
-	// exactIters, if > 0, refines every child of the memetic search and
-	// the survivors by that many steps of the exact gradient of the loss
-	// on all the evaluation points (grid.refine), and ranks them by it.
-	exactIters int
-	finalIters int // exact refinement steps of each survivor at the end
-	// noPolish skips the block polish of the children (with exactIters,
-	// whose refinement is much cheaper, buying more of them).
-	noPolish bool
-	// screenIters, if > 0, refines every start on the grid and ranks the
-	// starts by the grid loss.
-	screenIters  int
-	maxMutations int // cap on mutations (0: 100)
-	childSweeps  int // block sweeps of a child's polish (0: autoMaxSweeps)
-	// islands splits the refined population (keep members) by rank into
-	// that many sub-populations that evolve apart, in turn (0: one).
-	islands int
-	// deepIters, if > 0, polishes an accepted child fully and refines it
-	// by deepIters exact steps (children are polished only briefly, and
-	// few are accepted).
-	deepIters int
-	// keepMoved: a moved step keeps its reset half of the time (a pure
-	// change of order; the polish re-places its threshold).
-	keepMoved bool
 	// trainStructured also trains a copy of each constructive start by
 	// Adam before its polish.
 	trainStructured bool
-	mutationPow     int // exponent of K in mutations (0: 3)
-	startWork       int // see nStarts
-	maxStarts       int
+	relocate        int // every relocate-th mutation re-draws in place, the others move a step
+	childSweeps     int // block sweeps of a child's polish (0: autoMaxSweeps)
+	// exactIters, if > 0, refines every child of the memetic search by
+	// that many steps of the exact gradient of the loss on all the
+	// evaluation points (grid.refine), and ranks the children by that
+	// loss.
+	exactIters int
+	finalIters int // exact refinement steps of each survivor at the end
 }
 
 // moveStep moves step from to position to, shifting the steps between.
@@ -227,7 +212,10 @@ func (f *fitter) start(i int, unit float64) Params {
 // epoch and Adam moves only h and T), with a continuation from a smoothed
 // step to the hard one and a cosine learning-rate decay, then polished by
 // block coordinate search (each step's T and d exactly, h on a grid) on
-// the true loss. The best few are refined on more points.
+// the true loss. The best few are refined on more points and evolved by a
+// memetic search whose children, with exactIters, compete on the exact
+// loss over all evaluation points (grid); the survivors are refined on
+// its exact gradient and the best there is returned.
 func (f *fitter) auto(cfg autoConfig) Params {
 	e := cfg.epochs
 	if f.opt.Epochs > 0 {
@@ -237,7 +225,7 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	unit := (f.hi - f.lo) / 20
 	starts := cfg.nStarts(f.k)
 	childSweeps := cmp.Or(cfg.childSweeps, autoMaxSweeps)
-	f.plan(starts*(e+e/2+autoMaxSweeps+cfg.screenIters) + cfg.keep*cfg.rounds*(e+autoMaxSweeps+cfg.exactIters) +
+	f.plan(starts*(e+e/2+autoMaxSweeps) + cfg.keep*cfg.rounds*(e+autoMaxSweeps+cfg.exactIters) +
 		cfg.mutations(f.k)*(cfg.mutEpochs+childSweeps+cfg.exactIters) + 2*(cfg.keep+1)*(autoMaxSweeps+cfg.finalIters))
 
 	type cand struct {
@@ -288,14 +276,10 @@ func (f *fitter) auto(cfg autoConfig) Params {
 	fs := newSearcher(fb, f.hi-f.lo)
 	var gr *grid
 	vb := f.batch(autoValidPoints)
-	if cfg.exactIters > 0 || cfg.finalIters > 0 || cfg.screenIters > 0 {
+	if cfg.exactIters > 0 || cfg.finalIters > 0 {
 		gr = f.grid()
 	}
 	for i := range cands {
-		if cfg.screenIters > 0 {
-			cands[i].loss = f.exactRefine(gr, vb, cands[i].p, cfg.screenIters)
-			continue
-		}
 		fb.forward(cands[i].p, false, 0)
 		cands[i].loss = fb.solveD(cands[i].p)
 	}
@@ -345,25 +329,15 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		}
 		byLoss()
 	}
-	// Islands: member i of the ranked population evolves in island
-	// i mod islands, so that one early winner does not take over every
-	// line of the search.
-	isles := make([][]cand, max(1, min(cfg.islands, len(pop))))
-	for i, c := range pop {
-		isles[i%len(isles)] = append(isles[i%len(isles)], c)
-	}
 	for it := 0; it < cfg.mutations(f.k) && !f.stop; it++ {
-		isl := isles[it%len(isles)]
-		q := isl[f.rng.IntN(min(3, len(isl)))].p.Clone()
+		q := pop[f.rng.IntN(min(3, len(pop)))].p.Clone()
 		if cfg.relocate > 0 && f.k > 1 && it%cfg.relocate != 0 {
 			// Move a step: the order of the steps matters as much as
 			// their values, and in-place re-draws never change it.
 			from, to := f.rng.IntN(f.k), f.rng.IntN(f.k)
 			moveStep(q, from, to)
-			if !cfg.keepMoved || f.rng.IntN(2) == 0 {
-				q.H[to] = 2 * unit * f.rng.NormFloat64()
-				q.T[to] = f.lo + (f.hi-f.lo)*f.rng.Float64()
-			}
+			q.H[to] = 2 * unit * f.rng.NormFloat64()
+			q.T[to] = f.lo + (f.hi-f.lo)*f.rng.Float64()
 		} else {
 			for j, n := 0, 1+f.rng.IntN(3); j < n; j++ {
 				t := f.rng.IntN(f.k)
@@ -373,30 +347,16 @@ func (f *fitter) auto(cfg autoConfig) Params {
 		}
 		l := trainAdam(mb, q, trainConfig{epochs: cfg.mutEpochs, sched: schedule{0.01 * unit, 0.01},
 			width: unit, varPro: true, tick: f.tick})
-		if !cfg.noPolish {
-			l = f.polishN(ms, q, l, childSweeps)
-		}
+		l = f.polishN(ms, q, l, childSweeps)
 		if exact {
 			l = f.exactRefine(gr, vb, q, cfg.exactIters)
 		}
-		if worst := len(isl) - 1; l < isl[worst].loss && cfg.deepIters > 0 {
-			r := q.Clone()
-			mb.forward(r, false, 0)
-			f.polish(ms, r, mb.solveD(r))
-			if lr := f.exactRefine(gr, vb, r, cfg.deepIters); lr < l {
-				q, l = r, lr
-			}
-		}
-		if worst := len(isl) - 1; l < isl[worst].loss {
-			isl[worst] = cand{q, l}
-			sort.SliceStable(isl, func(i, j int) bool { return isl[i].loss < isl[j].loss })
+		if worst := len(pop) - 1; l < pop[worst].loss {
+			pop[worst] = cand{q, l}
+			byLoss()
 		}
 	}
 
-	pop = pop[:0:0]
-	for _, isl := range isles {
-		pop = append(pop, isl...)
-	}
 	// Re-polish the survivors on the denser points (and refine them on
 	// the grid), and choose on the whole evaluation grid, or on denser
 	// validation points, since the refinement can also overfit its points.

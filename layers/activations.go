@@ -88,7 +88,7 @@ func softplus64(x float64) float64 {
 func softplusRow(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = float32(softplus64(float64(v)))
+		dst[i] = softplus32(v)
 	}
 }
 
@@ -130,7 +130,7 @@ func eluRow(alpha float64) func(dst, src []float32) {
 		dst = dst[:len(src)]
 		for i, v := range src {
 			if v < 0 {
-				v = float32(alpha * math.Expm1(float64(v)))
+				v = float32(alpha) * expm132(v)
 			}
 			dst[i] = v
 		}

@@ -79,3 +79,53 @@ func tanh32(x float32) float32 {
 	}
 	return y
 }
+
+// log32 is the Cephes logf for positive normal x: x = m·2^e with m in
+// [√½, √2), log(m) from a degree-9 polynomial in m-1.
+func log32(x float32) float32 {
+	bits := math.Float32bits(x)
+	e := int32(bits>>23) - 126 // x = m·2^e, m in [0.5, 1)
+	m := math.Float32frombits(bits&0x007fffff | 0x3f000000)
+	if m < 0.70710677 {
+		e--
+		m = m + m - 1
+	} else {
+		m = m - 1
+	}
+	z := m * m
+	y := ((((((((7.0376836292e-2*m-1.1514610310e-1)*m+1.1676998740e-1)*m-1.2420140846e-1)*m+
+		1.4249322787e-1)*m-1.6668057665e-1)*m+2.0000714765e-1)*m-2.4999993993e-1)*m + 3.3333331174e-1) * m * z
+	fe := float32(e)
+	y += -2.12194440e-4 * fe
+	y += -0.5 * z
+	return m + y + 0.693359375*fe
+}
+
+// log1p32 is log(1+u) for u >= 0, accurate for small u: log(w)·u/(w-1)
+// with w = 1+u rounded corrects the rounding of w (Goldberg).
+func log1p32(u float32) float32 {
+	w := 1 + u
+	if w == 1 {
+		return u
+	}
+	return log32(w) * (u / (w - 1))
+}
+
+// softplus32 is log(1+exp(x)) = max(x, 0) + log1p(exp(-|x|)), which
+// neither overflows nor loses the small values of large negative x.
+func softplus32(x float32) float32 {
+	if x > 0 {
+		return x + log1p32(exp32(-x))
+	}
+	return log1p32(exp32(x))
+}
+
+// expm132 is exp(x)-1 for x <= 0 (ELU's negative side): a Taylor
+// polynomial where the subtraction would cancel (|x| < 0.5; truncation
+// below 3e-7 relative), exp32(x)-1 beyond.
+func expm132(x float32) float32 {
+	if x > -0.5 {
+		return x * (1 + x*(1.0/2+x*(1.0/6+x*(1.0/24+x*(1.0/120+x*(1.0/720+x*(1.0/5040)))))))
+	}
+	return exp32(x) - 1
+}

@@ -48,9 +48,17 @@ func TestActivationRowsAgainstFloat64(t *testing.T) {
 		"GELU":     gelu64,
 		"GELUTanh": geluTanh64,
 		"Mish":     func(x float64) float64 { return x * math.Tanh(softplus64(x)) },
+		"Softplus": softplus64,
+		"Elu": func(x float64) float64 {
+			if x < 0 {
+				return math.Expm1(x)
+			}
+			return x
+		},
 	}
 	rows := map[string]func(dst, src []float32){
 		"Sigmoid": sigmoidRow, "Tanh": tanhRow, "SiLU": siluRow, "GELU": geluRow, "GELUTanh": geluTanhRow, "Mish": mishRow,
+		"Softplus": softplusRow, "Elu": eluRow(1),
 	}
 	for name, row := range rows {
 		row(dst, src)

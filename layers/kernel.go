@@ -60,7 +60,9 @@ func (ec *execContext) parallelFor(n int, fn func(lo, hi int)) {
 	}
 	var wg sync.WaitGroup
 	chunk := (n + threads - 1) / threads
-	for lo := 0; lo < n; lo += chunk {
+	// The first chunk runs on the calling goroutine: one goroutine fewer
+	// to start and the caller does not park while the others work.
+	for lo := chunk; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
 		go func(lo, hi int) {
@@ -68,5 +70,6 @@ func (ec *execContext) parallelFor(n int, fn func(lo, hi int)) {
 			fn(lo, hi)
 		}(lo, hi)
 	}
+	fn(0, min(chunk, n))
 	wg.Wait()
 }

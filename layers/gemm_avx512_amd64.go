@@ -64,3 +64,14 @@ func dotRows8(k int, x, b []float32, ldb int, out *[8]float32) {
 	_ = b[7*ldb+k-1]
 	dotRows8AVX512(k, &x[0], &b[0], ldb, &out[0])
 }
+
+//go:noescape
+func dotKernel4x6AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+// dotKernel4x6 is dotKernel4x3 over six rows of b (out[r*6+c]), with the
+// same bits per element. It needs AVX-512.
+func dotKernel4x6(k int, a []float32, lda int, b []float32, ldb int, out *[24]float32) {
+	_ = a[3*lda+k-1]
+	_ = b[5*ldb+k-1]
+	dotKernel4x6AVX512(k, &a[0], lda, &b[0], ldb, &out[0])
+}

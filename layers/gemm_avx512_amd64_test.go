@@ -103,3 +103,33 @@ func TestActivations512MatchAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestDotKernel4x6MatchesTwo4x3 checks that the six-column dot kernel gives
+// each element the bits of the three-column one (gemmNT's result must not
+// depend on which tile width covered a column).
+func TestDotKernel4x6MatchesTwo4x3(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(71, 72))
+	for _, k := range []int{1, 15, 16, 17, 100, 784} {
+		a := randSlice(r, 4*k+3)
+		b := randSlice(r, 6*k+5)
+		var got [24]float32
+		var lo, hi [12]float32
+		dotKernel4x6(k, a, k+1, b, k+1, &got)
+		dotKernel4x3(k, a, k+1, b, k+1, &lo)
+		dotKernel4x3(k, a, k+1, b[3*(k+1):], k+1, &hi)
+		for row := range 4 {
+			for c := range 6 {
+				want := lo[row*3+c%3]
+				if c >= 3 {
+					want = hi[row*3+c-3]
+				}
+				if math.Float32bits(got[row*6+c]) != math.Float32bits(want) {
+					t.Fatalf("k=%d: element (%d, %d) = %g, 4x3 kernel %g", k, row, c, got[row*6+c], want)
+				}
+			}
+		}
+	}
+}

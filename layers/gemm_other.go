@@ -63,3 +63,7 @@ func conv1ch3x3(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 }
 
 func dotRows8(k int, x, b []float32, ldb int, out *[8]float32) { panic("layers: no AVX-512") }
+
+func dotKernel4x6(k int, a []float32, lda int, b []float32, ldb int, out *[24]float32) {
+	panic("layers: no AVX-512")
+}

@@ -185,13 +185,15 @@ type SiteReport struct {
 	MaxAbsError     float64    `json:"max_abs_error"`
 	Source          string     `json:"source"`
 	DRefit          bool       `json:"d_refit,omitempty"`       // d re-solved for the site's inputs
-	DPerChannel     bool       `json:"d_per_channel,omitempty"` // d re-solved for each channel's inputs
+	DPerChannel     bool       `json:"d_per_channel,omitempty"` // d and a bias re-solved for each channel's inputs
+	BiasSteps       int        `json:"bias_steps,omitempty"`    // always-firing steps replaced by the bias
 	FitRange        [2]float64 `json:"fit_range"`
 	Gate            bool       `json:"gate,omitempty"`
 	Input           *Stats     `json:"input,omitempty"`
 	H               []float32  `json:"h,omitempty"`
 	T               []float32  `json:"T,omitempty"`
 	D               []float32  `json:"d,omitempty"`
+	Bias            []float32  `json:"bias,omitempty"` // per channel, added to the output
 }
 
 // EnergyPJ is the energy per sample in picojoules.
@@ -355,7 +357,7 @@ func (m *Model) evaluateSNN(conv *Conversion, cal *Calibration, x *layers.Tensor
 		sr := SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: s.NeuronsPerSample,
 			SpikesPerNeuron: Float(ratio(s.Spikes, s.Elements)), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
 			Source: f.Source, DRefit: f.RefitD, DPerChannel: f.ChannelD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
-			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
+			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D, Bias: f.Params.Bias, BiasSteps: f.BiasSteps}
 		r.Sites = append(r.Sites, sr)
 		r.Neurons += s.NeuronsPerSample
 		elements += s.Elements
@@ -391,7 +393,7 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 		out[i] = SiteReport{Node: f.Node, Op: f.Op, Activation: f.Activation.Name, Steps: f.K, ActiveSteps: f.Active, Neurons: neurons,
 			SpikesPerNeuron: Float(f.SpikesPerInput), MSE: f.MSE, MaxAbsError: f.MaxAbsError,
 			Source: f.Source, DRefit: f.RefitD, DPerChannel: f.ChannelD, FitRange: [2]float64{f.FitLo, f.FitHi}, Gate: f.Gate,
-			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D}
+			Input: f.Stats, H: f.Params.H, T: f.Params.T, D: f.Params.D, Bias: f.Params.Bias, BiasSteps: f.BiasSteps}
 	}
 	return out
 }
@@ -418,6 +420,7 @@ func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, 
 		d := float64(v) - float64(want.F[i])
 		outErr += d * d
 	}
+	outErr /= float64(max(1, y.Len()))
 	var spikes, elems int64
 	for _, st := range prog.SpikeStats() {
 		spikes += st.Spikes
@@ -426,7 +429,7 @@ func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, 
 	if elems > 0 {
 		spikesPerNeuron = float64(spikes) / float64(elems)
 	}
-	return outErr / float64(max(1, y.Len())), spikesPerNeuron, nil
+	return outErr, spikesPerNeuron, nil
 }
 
 // SourceLabel is the site's parameter source for tables: "+d" marks

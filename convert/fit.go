@@ -77,6 +77,9 @@ type SiteFit struct {
 	// of the site's input (axis 1), re-solved for each channel's inputs
 	// (channelD); MSE and MaxAbsError are then measured per channel.
 	ChannelD bool
+	// BiasSteps is the number of steps of the fitted neuron that fired
+	// for nearly every input and were replaced by the per-channel bias.
+	BiasSteps int
 }
 
 // uniformFloor is the share of the fit weight spread uniformly over the
@@ -214,6 +217,9 @@ type option struct {
 	refit   bool // d re-solved for the site's inputs (refitD)
 	// perChannel: params.D holds d re-solved for each channel (channelD)
 	perChannel bool
+	// biasSteps steps that fired for nearly every input were replaced by
+	// the per-channel bias (constantSteps)
+	biasSteps int
 }
 
 // FitSites chooses parameters for every site. Candidates are the
@@ -341,7 +347,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 			defer wg.Done()
 			s := sites[i]
 			sample := stats[s.Node].Sample
-			channels := stats[s.Node].Channels
+			channels := channelSamples(acts[i], stats[s.Node].Channels)
 			add := func(p fsfit.Params, source string, lo, hi float64) {
 				active := p.K()
 				lp := pad(toLayers(p), s.K)
@@ -349,9 +355,27 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 				if !f.opt.SharedD {
 					// Re-solve d per channel (channelD); a pooled re-solve
 					// of d would then be the same candidate.
-					if cp, ok := channelD(acts[i], lp, channels); ok {
-						m.MSE, m.MaxAbsError = measureChannels(acts[i], cp, channels)
+					if cp, ok := channelD(lp, channels); ok {
+						m.MSE, m.MaxAbsError = measureChannels(cp, channels)
 						opts[i] = append(opts[i], option{params: cp, source: source, active: active, lo: lo, hi: hi, metrics: m, perChannel: true})
+						// The same neuron without the steps that fire for
+						// at least 90%, 70% or 50% of the inputs: the
+						// per-channel bias gives their constant part, at
+						// about one spike less each (constantSteps).
+						prev := -1
+						for _, share := range []float64{0.9, 0.7, 0.5} {
+							q, ok := constantSteps(lp, sample, share)
+							if !ok || trimInert(q).K() == prev {
+								continue
+							}
+							prev = trimInert(q).K()
+							if cq, ok := channelD(q, channels); ok {
+								mq := measure(acts[i], q, sample)
+								mq.MSE, mq.MaxAbsError = measureChannels(cq, channels)
+								opts[i] = append(opts[i], option{params: cq, source: source, active: trimInert(q).K(), lo: lo, hi: hi,
+									metrics: mq, perChannel: true, biasSteps: active - trimInert(q).K()})
+							}
+						}
 						return
 					}
 				}
@@ -399,7 +423,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 	fits := make([]SiteFit, len(sites))
 	for i, s := range sites {
 		o := opts[i][choice[i]]
-		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, RefitD: o.refit, ChannelD: o.perChannel, Active: o.active,
+		fits[i] = SiteFit{Site: s, Stats: stats[s.Node], Params: o.params, Source: o.source, RefitD: o.refit, ChannelD: o.perChannel, BiasSteps: o.biasSteps, Active: o.active,
 			FitLo: o.lo, FitHi: o.hi, MSE: o.metrics.MSE, MaxAbsError: o.metrics.MaxAbsError,
 			SpikesPerInput: o.metrics.SpikesPerInput}
 	}
@@ -751,5 +775,59 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 		}
 		targetS = correct(targetS, spk, trusted, sc)
 	}
-	return bestOpts, bestChoice, nil
+	if bestSpikes > budget {
+		return bestOpts, bestChoice, nil
+	}
+	// Spend what the budget leaves (the choices above move whole sites
+	// at a time and often stop well short of it): in each round, every
+	// site's most accurate candidate that the calibration estimate keeps
+	// within the budget is probed, and the one that lowers the output
+	// error most, within the budget as measured, is taken.
+	var total float64
+	for _, s := range sites {
+		total += math.Max(neurons[s.Node], 1)
+	}
+	choice := slices.Clone(bestChoice)
+	for range slackRounds {
+		upI, upJ := -1, -1
+		upErr, upSpikes := bestErr, bestSpikes
+		for i, s := range sites {
+			cur := bestOpts[i][choice[i]].metrics
+			share := math.Max(neurons[s.Node], 1) / total
+			j := -1
+			for k, o := range bestOpts[i] {
+				if o.metrics.MSE >= cur.MSE || bestSpikes+share*(o.metrics.SpikesPerInput-cur.SpikesPerInput) > budget {
+					continue
+				}
+				if j < 0 || o.metrics.MSE < bestOpts[i][j].metrics.MSE {
+					j = k
+				}
+			}
+			if j < 0 {
+				continue
+			}
+			c := slices.Clone(choice)
+			c[i] = j
+			e, spk, err := probe(chosenParams(sites, bestOpts, c))
+			if err != nil {
+				return nil, nil, fmt.Errorf("sensitivity probe: %w", err)
+			}
+			if debugOptions {
+				fmt.Printf("probe slack %s: output error %.4g, %.3f spikes/neuron\n", s.Node, e, spk)
+			}
+			if spk <= budget && e < upErr {
+				upI, upJ, upErr, upSpikes = i, j, e, spk
+			}
+		}
+		if upI < 0 {
+			break
+		}
+		choice[upI] = upJ
+		bestErr, bestSpikes = upErr, upSpikes
+	}
+	return bestOpts, choice, nil
 }
+
+// slackRounds bounds the rounds of probedChoice that spend the budget
+// left over by the Lagrangian choices (one probe per site each).
+const slackRounds = 3

@@ -24,13 +24,51 @@ const refitGrid = 1024
 // adds no bias to what the next layer sums up. Steps that never spike on
 // these inputs keep their d. ok is false when the system is singular.
 func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSParams, bool) {
-	k := p.K()
-	if len(xs) == 0 || k == 0 {
-		return p, false
+	return refitWeights(p, newFitSample(act, xs, refitGrid), false)
+}
+
+// fitSample is a sample of inputs with the activation's values on it and
+// on the uniform grid over its range that stands for the floor (see
+// refitShare), computed once for the many candidates refitted on it.
+type fitSample struct {
+	xs, grid   []float32
+	fxs, fgrid []float64
+}
+
+func newFitSample(act fsfit.Activation, xs []float32, gridPoints int) fitSample {
+	s := fitSample{xs: xs, fxs: make([]float64, len(xs))}
+	if len(xs) == 0 {
+		return s
 	}
 	mn, mx := xs[0], xs[0]
-	for _, x := range xs {
+	for i, x := range xs {
 		mn, mx = min(mn, x), max(mx, x)
+		s.fxs[i] = act.F(float64(x))
+	}
+	if mx > mn {
+		s.grid, s.fgrid = make([]float32, gridPoints), make([]float64, gridPoints)
+		for i := range gridPoints {
+			s.grid[i] = mn + (mx-mn)*float32(i)/float32(gridPoints-1)
+			s.fgrid[i] = act.F(float64(s.grid[i]))
+		}
+	}
+	return s
+}
+
+// refitWeights is refitD, with intercept also solving for a constant added
+// to the output (returned as Bias of length 1): an intercept lets the
+// neuron stay silent where f is nearly constant instead of spending a
+// spike on every input to produce that constant.
+func refitWeights(p layers.FSParams, sample fitSample, intercept bool) (layers.FSParams, bool) {
+	xs := sample.xs
+	steps := p.K()
+	if len(xs) == 0 || steps == 0 || (intercept && steps >= 64) {
+		return p, false
+	}
+	// The intercept is solved as one more step that always spikes.
+	k := steps
+	if intercept {
+		k++
 	}
 	// Normal equations of the weighted least squares, and the mean spike
 	// pattern over xs for the zero-mean constraint. The matrix depends on
@@ -44,16 +82,18 @@ func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSPar
 	var patterns []uint64
 	var patternWeight []float64
 	index := make(map[uint64]int)
-	accumulate := func(x float32, w float64, real bool) {
+	accumulate := func(x float32, f, w float64, real bool) {
 		var mask uint64
+		if intercept {
+			mask = 1 << steps
+		}
 		v := x
-		for t := range k {
+		for t := range steps {
 			if v > p.T[t] {
 				mask |= 1 << t
 				v -= p.H[t]
 			}
 		}
-		f := act.F(float64(x))
 		j, ok := index[mask]
 		if !ok {
 			j = len(patterns)
@@ -73,14 +113,11 @@ func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSPar
 			meanF += f / float64(len(xs))
 		}
 	}
-	for _, x := range xs {
-		accumulate(x, refitShare/float64(len(xs)), true)
+	for i, x := range xs {
+		accumulate(x, sample.fxs[i], refitShare/float64(len(xs)), true)
 	}
-	if mx > mn {
-		for i := range refitGrid {
-			x := mn + (mx-mn)*float32(i)/float32(refitGrid-1)
-			accumulate(x, (1-refitShare)/refitGrid, false)
-		}
+	for i, x := range sample.grid {
+		accumulate(x, sample.fgrid[i], (1-refitShare)/float64(len(sample.grid)), false)
 	}
 	for j, mask := range patterns {
 		for mi := mask; mi != 0; mi &= mi - 1 {
@@ -119,11 +156,18 @@ func refitD(act fsfit.Activation, p layers.FSParams, xs []float32) (layers.FSPar
 		return p, false
 	}
 	out := layers.FSParams{H: append([]float32(nil), p.H...), T: append([]float32(nil), p.T...), D: append([]float32(nil), p.D...)}
+	if intercept {
+		out.Bias = []float32{0}
+	}
 	for r, i := range active {
 		if math.IsNaN(sol[r]) || math.IsInf(sol[r], 0) || math.Abs(sol[r]) > math.MaxFloat32 {
 			return p, false
 		}
-		out.D[i] = float32(sol[r])
+		if i == steps {
+			out.Bias[0] = float32(sol[r])
+		} else {
+			out.D[i] = float32(sol[r])
+		}
 	}
 	return out, true
 }

@@ -29,7 +29,7 @@ func (r *Report) Brief() *Report {
 	c := *r
 	c.Sites = make([]SiteReport, len(r.Sites))
 	for i, s := range r.Sites {
-		s.Input, s.H, s.T, s.D = nil, nil, nil, nil
+		s.Input, s.H, s.T, s.D, s.Bias = nil, nil, nil, nil, nil
 		c.Sites[i] = s
 	}
 	return &c

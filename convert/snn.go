@@ -47,6 +47,9 @@ func BuildSNN(g *layers.Graph, sites []Site, params map[string]layers.FSParams) 
 				"activation": s.Activation.Name,
 			},
 		}
+		if len(p.Bias) > 0 {
+			out.Nodes[i].Attrs["bias"] = append([]float32(nil), p.Bias...)
+		}
 	}
 	if found != len(bySite) {
 		return nil, fmt.Errorf("%d of %d sites not found in the graph", len(bySite)-found, len(bySite))
@@ -83,7 +86,7 @@ func trimInert(p layers.FSParams) layers.FSParams {
 	for r := range rows {
 		d = append(d, p.D[r*full:r*full+k]...)
 	}
-	return layers.FSParams{H: p.H[:k], T: p.T[:k], D: d}
+	return layers.FSParams{H: p.H[:k], T: p.T[:k], D: d, Bias: p.Bias}
 }
 
 // AnalogOp is an operation of the SNN that is not expressed with spikes:

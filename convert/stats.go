@@ -50,7 +50,7 @@ type Stats struct {
 }
 
 // maxChannelSample bounds the values per channel that calibration keeps.
-const maxChannelSample = 4096
+const maxChannelSample = 1024
 
 // channelSampler keeps a deterministic strided sample of each channel's
 // values (axis 1 of the site's input) over calibration batches.

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/fewspikes/fewspikes/layers"
 )
@@ -73,6 +74,14 @@ func unrollFS(n *layers.Node, g *layers.Graph, fresh func(string) string) ([]*la
 	// Output weights per channel (axis 1) become a [C, 1, ..., 1] tensor
 	// per step, which broadcasts over the input's other axes.
 	channels := len(d) / k
+	bias := n.Attrs.Floats("bias", nil)
+	if len(bias) > 0 && channels == 1 {
+		channels = len(bias)
+		d = slices.Repeat(d, channels) // the shared weights, for every channel
+	}
+	if len(bias) > 0 && len(bias) != channels {
+		return nil, fmt.Errorf("FS node %q: %d biases for %d channels", n.Name, len(bias), channels)
+	}
 	rank := int(n.Attrs.Int("rank", 0))
 	if channels > 1 && rank < 2 {
 		return nil, fmt.Errorf("FS node %q: output weights for %d channels need the input's rank (attribute rank)", n.Name, channels)
@@ -101,16 +110,19 @@ func unrollFS(n *layers.Node, g *layers.Graph, fresh func(string) string) ([]*la
 	scalar := func(what string, t int, v float32) string {
 		return constant(what, t, []float32{v}, nil) // a scalar, as ONNX broadcasts it to any rank
 	}
-	weight := func(t int) string {
-		if channels == 1 {
-			return scalar("d", t, d[t])
-		}
+	perChannel := func(what string, t int, v []float32) string {
 		shape := make([]int, rank-1)
 		for i := range shape {
 			shape[i] = 1
 		}
 		shape[0] = channels
-		return constant("d", t, weights(t), shape)
+		return constant(what, t, v, shape)
+	}
+	weight := func(t int) string {
+		if channels == 1 {
+			return scalar("d", t, d[t])
+		}
+		return perChannel("d", t, weights(t))
 	}
 	op := func(opName string, t int, inputs ...string) string {
 		out := fresh(fmt.Sprintf("%s/%s%d", n.Name, opName, t))
@@ -143,6 +155,9 @@ func unrollFS(n *layers.Node, g *layers.Graph, fresh func(string) string) ([]*la
 	if acc == "" {
 		// Every d is 0: the output is 0 with the input's shape.
 		acc = op("Mul", 0, n.Inputs[0], scalar("zero", 0, 0))
+	}
+	if len(bias) > 0 {
+		acc = op("Add", k, acc, perChannel("bias", 0, bias))
 	}
 	// The last node writes the FS node's output value.
 	last := nodes[len(nodes)-1]

@@ -117,22 +117,52 @@ func binRun[T, R any](ec *execContext, p *binPlan, dst []R, a, b []T, row binRow
 	k := len(p.dims)
 	L := p.dims[k-1]
 	isa, isb := p.sa[k-1], p.sb[k-1]
-	part := func(s []T, off, lo, hi, st int) []T {
-		if st == 0 {
-			return s[off : off+1]
-		}
-		return s[off+lo : off+hi]
-	}
 	outer := p.n / L
+	// Small products run here without building the closures that a
+	// parallel split needs (each is an allocation, which at batch 1 costs
+	// as much as the arithmetic).
+	serial := ec == nil || ec.Threads == 1 || p.n < parallelThreshold
 	if outer == 1 {
+		if serial {
+			row(dst, binPart(a, 0, 0, L, isa), isa, binPart(b, 0, 0, L, isb), isb)
+			return
+		}
 		ec.par(L, L, func(lo, hi int) {
-			row(dst[lo:hi], part(a, 0, lo, hi, isa), isa, part(b, 0, lo, hi, isb), isb)
+			row(dst[lo:hi], binPart(a, 0, lo, hi, isa), isa, binPart(b, 0, lo, hi, isb), isb)
 		})
 		return
 	}
+	if serial {
+		binRows(p, dst, a, b, row, 0, outer)
+		return
+	}
+	ec.par(outer, p.n, func(lo, hi int) { binRows(p, dst, a, b, row, lo, hi) })
+}
+
+// binPart is the operand slice of a row segment [lo, hi) at offset off:
+// the single element itself when the operand is constant along the row
+// (stride 0).
+func binPart[T any](s []T, off, lo, hi, st int) []T {
+	if st == 0 {
+		return s[off : off+1]
+	}
+	return s[off+lo : off+hi]
+}
+
+// binRows computes output rows [lo, hi) of the plan.
+func binRows[T, R any](p *binPlan, dst []R, a, b []T, row binRow[T, R], lo, hi int) {
+	k := len(p.dims)
+	L := p.dims[k-1]
+	isa, isb := p.sa[k-1], p.sb[k-1]
 	dims := p.dims[:k-1]
-	ec.par(outer, p.n, func(lo, hi int) {
-		idx := make([]int, len(dims))
+	{
+		var idxBuf [8]int
+		idx := idxBuf[:0]
+		if len(dims) <= len(idxBuf) {
+			idx = idxBuf[:len(dims)]
+		} else {
+			idx = make([]int, len(dims))
+		}
 		offA, offB := 0, 0
 		rem := lo
 		for j := len(dims) - 1; j >= 0; j-- {
@@ -142,7 +172,7 @@ func binRun[T, R any](ec *execContext, p *binPlan, dst []R, a, b []T, row binRow
 			offB += idx[j] * p.sb[j]
 		}
 		for o := lo; o < hi; o++ {
-			row(dst[o*L:(o+1)*L], part(a, offA, 0, L, isa), isa, part(b, offB, 0, L, isb), isb)
+			row(dst[o*L:(o+1)*L], binPart(a, offA, 0, L, isa), isa, binPart(b, offB, 0, L, isb), isb)
 			for j := len(dims) - 1; j >= 0; j-- {
 				idx[j]++
 				offA += p.sa[j]
@@ -155,7 +185,7 @@ func binRun[T, R any](ec *execContext, p *binPlan, dst []R, a, b []T, row binRow
 				idx[j] = 0
 			}
 		}
-	})
+	}
 }
 
 // elemRow lifts an element function to a row (an indirect call per

@@ -50,7 +50,8 @@ func convAct(ec *execContext, n *Node, in []*Tensor, act func(dst, src []float32
 	squeeze := inSize == 1 && kSize == 1 && group == 1
 	if !squeeze && useConvDirect(w) {
 		// The in-place path writes every output element, bias included.
-		y, err := newOutput(ec, n, append([]int{batch, m}, w.out...), false)
+		var shapeBuf [8]int
+		y, err := newOutput(ec, n, append(append(shapeBuf[:0], batch, m), w.out...), false)
 		if err != nil {
 			return nil, err
 		}

@@ -210,17 +210,41 @@ func binary(ec *execContext, op binaryOp, a, b *Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	return binaryPlanned(ec, op, &p, a, b), nil
+}
+
+// binaryOf is binary with the broadcast plan of node n kept in the
+// Program's plan cache (it depends only on the two shapes).
+func binaryOf(ec *execContext, n *Node, op binaryOp, a, b *Tensor) (*Tensor, error) {
+	var keyBuf [12]int
+	if len(a.Shape)+len(b.Shape)+1 > len(keyBuf) {
+		return binary(ec, op, a, b)
+	}
+	key := append(append(append(keyBuf[:0], len(a.Shape)), a.Shape...), b.Shape...)
+	if v, ok := ec.lookupPlan(n, planBinary, key); ok {
+		return binaryPlanned(ec, op, v.(*binPlan), a, b), nil
+	}
+	p, err := newBinPlan(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	ec.storePlan(n, planBinary, key, &p)
+	return binaryPlanned(ec, op, &p, a, b), nil
+}
+
+// binaryPlanned computes op(a, b) by the plan p (read only).
+func binaryPlanned(ec *execContext, op binaryOp, p *binPlan, a, b *Tensor) *Tensor {
 	if a.DType == Int64 && b.DType == Int64 {
 		out := ec.newInt(p.out)
-		binRun(ec, &p, out.I, a.I, b.I, op.i)
-		return out, nil
+		binRun(ec, p, out.I, a.I, b.I, op.i)
+		return out
 	}
 	out := ec.newFloat(p.out)
-	binRun(ec, &p, out.F, a.AsFloat32(), b.AsFloat32(), op.f)
+	binRun(ec, p, out.F, a.AsFloat32(), b.AsFloat32(), op.f)
 	if a.DType == Int64 {
-		return toInt64(out), nil
+		return toInt64(out)
 	}
-	return out, nil
+	return out
 }
 
 func toInt64(t *Tensor) *Tensor {
@@ -232,7 +256,7 @@ func binaryKernel(op binaryOp) kernelFunc {
 		if err := needInputs(n, in, 2); err != nil {
 			return nil, err
 		}
-		out, err := binary(ec, op, in[0], in[1])
+		out, err := binaryOf(ec, n, op, in[0], in[1])
 		if err != nil {
 			return nil, err
 		}

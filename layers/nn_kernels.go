@@ -1,6 +1,9 @@
 package layers
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // nnKernels returns the kernels for the dense and spatial operators (Conv,
 // ConvTranspose, Gemm, MatMul, pooling, Pad, Resize). The engine merges them
@@ -34,10 +37,10 @@ func newOutput(ec *execContext, n *Node, shape []int, zero bool) (*Tensor, error
 	total := 1
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("%s node %q: negative output dimension in %v", n.Op, n.Name, shape)
+			return nil, fmt.Errorf("%s node %q: negative output dimension in %v", n.Op, n.Name, slices.Clone(shape))
 		}
 		if d > 0 && total > maxOutputElements/d {
-			return nil, fmt.Errorf("%s node %q: output shape %v is too large", n.Op, n.Name, shape)
+			return nil, fmt.Errorf("%s node %q: output shape %v is too large", n.Op, n.Name, slices.Clone(shape))
 		}
 		total *= d
 	}

@@ -17,12 +17,12 @@ type weightCache struct {
 }
 
 // planKey identifies a plan: the node, which table, and the input shape
-// (up to 8 dimensions; longer shapes are not cached).
+// (up to 12 values; longer keys are not cached).
 type planKey struct {
 	n    *Node
 	kind uint8
 	rank uint8
-	dims [8]int
+	dims [12]int
 }
 
 // Kinds of plans.
@@ -31,13 +31,14 @@ const (
 	planConvDirect
 	planDepthwise
 	planPool3s2
+	planBinary
 )
 
 // cachedPlan returns the plan of the given kind for node n and input
 // shape, building it with build on first use. Without a cache (kernels
 // called directly) it just builds it. build must not fail.
 func (ec *execContext) cachedPlan(n *Node, kind uint8, shape []int, build func() any) any {
-	if ec == nil || ec.weights == nil || n == nil || len(shape) > 8 {
+	if ec == nil || ec.weights == nil || n == nil || len(shape) > 12 {
 		return build()
 	}
 	key := planKey{n: n, kind: kind, rank: uint8(len(shape))}
@@ -52,7 +53,7 @@ func (ec *execContext) cachedPlan(n *Node, kind uint8, shape []int, build func()
 // lookupPlan returns the stored plan, if any (for plans whose building
 // can fail, which the caller stores with storePlan only on success).
 func (ec *execContext) lookupPlan(n *Node, kind uint8, shape []int) (any, bool) {
-	if ec == nil || ec.weights == nil || n == nil || len(shape) > 8 {
+	if ec == nil || ec.weights == nil || n == nil || len(shape) > 12 {
 		return nil, false
 	}
 	key := planKey{n: n, kind: kind, rank: uint8(len(shape))}
@@ -61,7 +62,7 @@ func (ec *execContext) lookupPlan(n *Node, kind uint8, shape []int) (any, bool) 
 }
 
 func (ec *execContext) storePlan(n *Node, kind uint8, shape []int, v any) {
-	if ec == nil || ec.weights == nil || n == nil || len(shape) > 8 {
+	if ec == nil || ec.weights == nil || n == nil || len(shape) > 12 {
 		return
 	}
 	key := planKey{n: n, kind: kind, rank: uint8(len(shape))}

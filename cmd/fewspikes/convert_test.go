@@ -72,7 +72,7 @@ func TestConvertRoundTrip(t *testing.T) {
 		if s.Input == nil || len(s.H) != 8 {
 			t.Fatalf("site %s in sites.json lacks statistics or parameters", s.Node)
 		}
-		params[s.Node] = layers.FSParams{H: s.H, T: s.T, D: s.D}
+		params[s.Node] = layers.FSParams{H: s.H, T: s.T, D: s.D, Bias: s.Bias}
 	}
 	snn, err := convert.BuildSNN(ann, sites, params)
 	if err != nil {

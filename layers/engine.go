@@ -306,13 +306,23 @@ func spansOverlap(a, b span) bool {
 
 // RunObserved is Run, calling obs (if not nil) after each node.
 func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[string]*Tensor, error) {
-	vals := make([]*Tensor, p.nslots)
-	bufs := make([]*buffer, p.nslots)
-	// Every value's buffer record comes from one allocation per run: at
-	// batch 1 the allocations, not the arithmetic, dominated small models.
-	// (Each slot gets at most one new record, so the first slab suffices;
-	// a full slab is replaced, never grown, so that records do not move.)
-	slab := make([]buffer, 0, p.nslots)
+	pool := p.getPool()
+	defer p.putPool(pool)
+	// The run's bookkeeping slices and contexts are kept with the pool
+	// (one run at a time owns it) and reused: at batch 1 the allocations,
+	// not the arithmetic, dominated small models.
+	rs := &pool.run
+	defer rs.release()
+	vals := resized(rs.vals, p.nslots)
+	bufs := resized(rs.bufs, p.nslots)
+	rs.vals, rs.bufs = vals, bufs
+	// Every value's buffer record comes from the slab. (Each slot gets at
+	// most one new record, so a slab of nslots suffices; a full slab is
+	// replaced, never grown, so that records do not move.)
+	if cap(rs.slab) < p.nslots {
+		rs.slab = make([]buffer, 0, p.nslots)
+	}
+	slab := rs.slab[:0]
 	newBuffer := func(f []float32, i []int64, pinned bool) *buffer {
 		if len(slab) == cap(slab) {
 			slab = make([]buffer, 0, 16)
@@ -348,10 +358,9 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 	}
 	// Pending reads of inputs and constants do not matter: they are pinned.
 
-	pool := p.getPool()
-	defer p.putPool(pool)
-	ec := &execContext{Threads: p.threads, pool: pool, weights: p.weights}
-	ec.one = &execContext{Threads: 1, weights: p.weights}
+	rs.ec = execContext{Threads: p.threads, pool: pool, weights: p.weights, one: &rs.one}
+	rs.one = execContext{Threads: 1, weights: p.weights}
+	ec := &rs.ec
 	if len(p.fsNodes) > 0 {
 		ec.spikes = make(map[string]*SpikeStats)
 	}
@@ -360,10 +369,10 @@ func (p *Program) RunObserved(inputs map[string]*Tensor, obs Observer) (map[stri
 	if obs != nil {
 		steps, reads = p.steps, p.reads
 	}
-	// in and fresh are reused from step to step: kernels and observers
-	// must not keep the input slice.
-	var in []*Tensor
-	var fresh []*buffer
+	// in and fresh are reused from step to step (and run to run):
+	// kernels and observers must not keep the input slice.
+	in, fresh := rs.in, rs.fresh
+	defer func() { rs.in, rs.fresh = in[:0], fresh[:0] }()
 	for _, st := range steps {
 		n := st.node
 		in = slices.Grow(in[:0], len(st.in))[:len(st.in)]
@@ -592,10 +601,44 @@ func (ec *execContext) addSpikes(n *Node, x *Tensor, spikes int64) {
 }
 
 // bufPool is a free list of buffers keyed by length, reused across layers
-// and runs.
+// and runs, with the bookkeeping of the run that holds it.
 type bufPool struct {
-	f map[int][][]float32
-	i map[int][][]int64
+	f   map[int][][]float32
+	i   map[int][][]int64
+	run runState
+}
+
+// runState is RunObserved's per-run memory, reused by the next run that
+// takes the same pool.
+type runState struct {
+	vals    []*Tensor
+	bufs    []*buffer
+	slab    []buffer
+	in      []*Tensor
+	fresh   []*buffer
+	ec, one execContext
+}
+
+// release drops the run's references to tensors and buffers (so that the
+// pool does not keep them alive) and the contexts' references.
+func (r *runState) release() {
+	clear(r.vals)
+	clear(r.bufs)
+	clear(r.slab[:cap(r.slab)])
+	clear(r.in[:cap(r.in)])
+	clear(r.fresh[:cap(r.fresh)])
+	r.ec, r.one = execContext{}, execContext{}
+}
+
+// resized returns s with length n and every element zero, reusing its
+// memory when large enough.
+func resized[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func newBufPool() *bufPool {

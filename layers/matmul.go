@@ -38,8 +38,12 @@ func gemmKernel(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 	if c != nil && beta != 0 {
 		cf := c.AsFloat32()
 		cs := c.Shape
-		for len(cs) < 2 {
-			cs = append([]int{1}, cs...)
+		var csBuf [2]int
+		if len(cs) < 2 {
+			// Left-pad with ones to rank 2 (on the stack).
+			csBuf = [2]int{1, 1}
+			copy(csBuf[2-len(cs):], cs)
+			cs = csBuf[:]
 		}
 		if len(cs) != 2 || (cs[0] != 1 && cs[0] != m) || (cs[1] != 1 && cs[1] != nn) {
 			return nil, nodeErr(n, "C %v does not broadcast to [%d %d]", c.Shape, m, nn)

@@ -138,6 +138,9 @@ type dwFlatArgs struct {
 	ih, iw, oh, ow, wp, groups, padOffset int
 	bias                                  float32
 	inMask, outMask                       int
+	// The second plane of the call.
+	srcB, dstB, bufB, tileB, wB *float32
+	biasB                       float32
 }
 
 //go:noescape
@@ -152,6 +155,9 @@ var dwFlatOffsets = [...]uintptr{
 	unsafe.Offsetof(dwFlatArgs{}.groups), unsafe.Offsetof(dwFlatArgs{}.padOffset),
 	unsafe.Offsetof(dwFlatArgs{}.bias), unsafe.Offsetof(dwFlatArgs{}.inMask),
 	unsafe.Offsetof(dwFlatArgs{}.outMask),
+	unsafe.Offsetof(dwFlatArgs{}.srcB), unsafe.Offsetof(dwFlatArgs{}.dstB),
+	unsafe.Offsetof(dwFlatArgs{}.bufB), unsafe.Offsetof(dwFlatArgs{}.tileB),
+	unsafe.Offsetof(dwFlatArgs{}.wB), unsafe.Offsetof(dwFlatArgs{}.biasB),
 }
 
 // depthwise3x3Flat is depthwise3x3 at stride 1 on planes at most 16 wide
@@ -166,19 +172,25 @@ func depthwise3x3Flat(ec *execContext, x, wt *Tensor, bias []float32, y *Tensor,
 	inSize, outSize := ih*iw, oh*ow
 	planes, c := x.Shape[0]*x.Shape[1], x.Shape[1]
 	ec.par(planes, planes*outSize*9, func(p0, p1 int) {
-		// Borders and slack stay zero: only the interior is written.
-		space := make([]float32, bufLen+groups*64)
-		buf, tile := space[:bufLen], space[bufLen:]
-		a := dwFlatArgs{buf: &buf[0], tile: &tile[0], ih: ih, iw: iw, oh: oh, ow: ow, wp: wp, groups: groups,
+		// Borders and slack stay zero: only the interiors are written.
+		space := make([]float32, 2*(bufLen+groups*64))
+		bufA, bufB := space[:bufLen], space[bufLen:2*bufLen]
+		tileA, tileB := space[2*bufLen:2*bufLen+groups*64], space[2*bufLen+groups*64:]
+		a := dwFlatArgs{buf: &bufA[0], tile: &tileA[0], bufB: &bufB[0], tileB: &tileB[0],
+			ih: ih, iw: iw, oh: oh, ow: ow, wp: wp, groups: groups,
 			padOffset: (pt*wp + pl) * 4, inMask: 1<<iw - 1, outMask: 1<<ow - 1}
-		for p := p0; p < p1; p++ {
-			ch := p % c
-			src := x.F[p*inSize : (p+1)*inSize]
-			dst := y.F[p*outSize : (p+1)*outSize]
-			a.src, a.dst, a.w = &src[0], &dst[0], &wt.F[ch*9]
-			a.bias = 0
+		// Two planes per call; an odd last plane goes in twice (the
+		// same values written twice).
+		for p := p0; p < p1; p += 2 {
+			q := min(p+1, p1-1)
+			chA, chB := p%c, q%c
+			srcA, srcB := x.F[p*inSize:(p+1)*inSize], x.F[q*inSize:(q+1)*inSize]
+			dstA, dstB := y.F[p*outSize:(p+1)*outSize], y.F[q*outSize:(q+1)*outSize]
+			a.src, a.dst, a.w = &srcA[0], &dstA[0], &wt.F[chA*9]
+			a.srcB, a.dstB, a.wB = &srcB[0], &dstB[0], &wt.F[chB*9]
+			a.bias, a.biasB = 0, 0
 			if bias != nil {
-				a.bias = bias[ch]
+				a.bias, a.biasB = bias[chA], bias[chB]
 			}
 			depthwise3x3FlatAVX512(&a)
 		}

@@ -58,7 +58,7 @@ func TestMeanPlanesMatchesFloat64(t *testing.T) {
 
 // TestDwFlatArgsLayout pins the field offsets depthwise3x3FlatAVX512 reads.
 func TestDwFlatArgsLayout(t *testing.T) {
-	want := []uintptr{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112}
+	want := []uintptr{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 136, 144, 152, 160}
 	for i, off := range dwFlatOffsets {
 		if off != want[i] {
 			t.Fatalf("dwFlatArgs field %d at offset %d, assembly expects %d", i, off, want[i])

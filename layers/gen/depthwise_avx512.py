@@ -124,25 +124,34 @@ w('\tVZEROUPPER')
 w('\tRET')
 open('depthwise_avx512_amd64.s', 'w').write('\n'.join(out) + '\n')
 
-# depthwise3x3FlatAVX512: stride-1 planes up to 16 wide, through a padded
-# copy: output (oy, ox) is position oy*wp+ox of the padded grid and tap
-# (ky, kx) reads the padded plane at that position plus ky*wp+kx, so 64
-# outputs take 9 loads and FMAs per 16 (four independent chains).
+# depthwise3x3FlatAVX512: stride-1 planes up to 16 wide, two planes per
+# call, through padded copies: output (oy, ox) is position oy*wp+ox of the
+# padded grid and tap (ky, kx) reads the padded plane at that position plus
+# ky*wp+kx, so 64 outputs take 9 FMAs with memory operands per 16 (four
+# independent chains). The two planes' copies in, products and copies out
+# are interleaved, so that each waits for its stores to reach the cache
+# while the other plane's work runs.
 out = []
 w = out.append
 w('')
 w('// func depthwise3x3FlatAVX512(a *dwFlatArgs)')
-w('// Stride-1 depthwise 3x3 of one plane at most 16 wide: the rows are copied')
-w('// under masks into the zero-bordered padded buffer (row stride wp), each')
-w('// group of 64 positions of the padded grid is one FMA chain per element over')
-w('// the nine taps in order from zero, plus the bias (the same arithmetic as')
-w('// the other paths), stored to the tile and copied out row by row.')
+w('// Stride-1 depthwise 3x3 of two planes (A at the first fields, B at the')
+w('// second set) at most 16 wide: rows copied under masks into zero-bordered')
+w('// padded buffers (row stride wp), each group of 64 positions of the padded')
+w('// grid one FMA chain per element over the nine taps in order from zero,')
+w('// plus the bias (the same arithmetic as the other paths), stored to a tile')
+w('// and copied out row by row.')
 w('TEXT ·depthwise3x3FlatAVX512(SB), NOSPLIT, $0-8')
 w('\tMOVQ a+0(FP), AX')
 w('\tMOVQ 32(AX), BX')
 for k in range(9):
     w(f'\tVBROADCASTSS {4*k}(BX), Z{10+k}')
 w('\tVBROADCASTSS 96(AX), Z19')
+wB = [24, 25, 26, 27, 28, 29, 30, 31, 9]
+w('\tMOVQ 152(AX), BX')
+for k in range(9):
+    w(f'\tVBROADCASTSS {4*k}(BX), Z{wB[k]}')
+w('\tVBROADCASTSS 160(AX), Z8')
 w('\tMOVQ 104(AX), BX')
 w('\tKMOVW BX, K1            // iw lanes')
 w('\tMOVQ 112(AX), BX')
@@ -151,50 +160,76 @@ w('\tMOVQ 72(AX), R8')
 w('\tSHLQ $2, R8             // wp in bytes')
 w('\tMOVQ 48(AX), R9')
 w('\tSHLQ $2, R9             // iw in bytes')
+# copy in A and B
 w('\tMOVQ 0(AX), SI')
 w('\tMOVQ 16(AX), DI')
 w('\tADDQ 88(AX), DI')
+w('\tMOVQ 120(AX), R10')
+w('\tMOVQ 136(AX), R11')
+w('\tADDQ 88(AX), R11')
 w('\tMOVQ 40(AX), CX')
 w('copyin:')
 w('\tVMOVUPS.Z (SI), K1, Z0')
 w('\tVMOVUPS Z0, K1, (DI)')
+w('\tVMOVUPS.Z (R10), K1, Z1')
+w('\tVMOVUPS Z1, K1, (R11)')
 w('\tADDQ R9, SI')
 w('\tADDQ R8, DI')
+w('\tADDQ R9, R10')
+w('\tADDQ R8, R11')
 w('\tDECQ CX')
 w('\tJNZ copyin')
-w('\tMOVQ 16(AX), BX         // group base in the padded buffer')
-w('\tMOVQ 24(AX), DX         // group base in the tile')
+w('\tMOVQ 16(AX), BX         // group base in the padded buffers')
+w('\tMOVQ 136(AX), R12')
+w('\tMOVQ 24(AX), DX         // group base in the tiles')
+w('\tMOVQ 144(AX), R13')
 w('\tMOVQ 80(AX), CX')
 w('grouploop:')
-for a in range(4):
-    w(f'\tVPXORD Z{20+a}, Z{20+a}, Z{20+a}')
+accA = [20, 21, 22, 23]
+accB = [4, 5, 6, 7]
+for a in accA + accB:
+    w(f'\tVPXORD Z{a}, Z{a}, Z{a}')
 for ky in range(3):
     if ky == 0:
         w('\tMOVQ BX, SI')
+        w('\tMOVQ R12, DI')
     elif ky == 1:
         w('\tLEAQ (BX)(R8*1), SI')
+        w('\tLEAQ (R12)(R8*1), DI')
     else:
         w('\tLEAQ (BX)(R8*2), SI')
+        w('\tLEAQ (R12)(R8*2), DI')
     for kx in range(3):
         for j in range(4):
-            w(f'\tVFMADD231PS {4*kx+64*j}(SI), Z{10+3*ky+kx}, Z{20+j}')
+            w(f'\tVFMADD231PS {4*kx+64*j}(SI), Z{10+3*ky+kx}, Z{accA[j]}')
+            w(f'\tVFMADD231PS {4*kx+64*j}(DI), Z{wB[3*ky+kx]}, Z{accB[j]}')
 for j in range(4):
-    w(f'\tVADDPS Z19, Z{20+j}, Z{20+j}')
-    w(f'\tVMOVUPS Z{20+j}, {64*j}(DX)')
+    w(f'\tVADDPS Z19, Z{accA[j]}, Z{accA[j]}')
+    w(f'\tVMOVUPS Z{accA[j]}, {64*j}(DX)')
+    w(f'\tVADDPS Z8, Z{accB[j]}, Z{accB[j]}')
+    w(f'\tVMOVUPS Z{accB[j]}, {64*j}(R13)')
 w('\tADDQ $256, BX')
+w('\tADDQ $256, R12')
 w('\tADDQ $256, DX')
+w('\tADDQ $256, R13')
 w('\tDECQ CX')
 w('\tJNZ grouploop')
 w('\tMOVQ 24(AX), SI')
 w('\tMOVQ 8(AX), DI')
+w('\tMOVQ 144(AX), R10')
+w('\tMOVQ 128(AX), R11')
 w('\tMOVQ 64(AX), R9')
 w('\tSHLQ $2, R9             // ow in bytes')
 w('\tMOVQ 56(AX), CX')
 w('copyout:')
 w('\tVMOVUPS.Z (SI), K2, Z0')
 w('\tVMOVUPS Z0, K2, (DI)')
+w('\tVMOVUPS.Z (R10), K2, Z1')
+w('\tVMOVUPS Z1, K2, (R11)')
 w('\tADDQ R8, SI')
 w('\tADDQ R9, DI')
+w('\tADDQ R8, R10')
+w('\tADDQ R9, R11')
 w('\tDECQ CX')
 w('\tJNZ copyout')
 w('\tVZEROUPPER')

@@ -199,7 +199,7 @@ func fitDistribution(members []member, mn, mx float64) (lo, hi float64, h *fsfit
 // steps: fewer active steps give fewer spikes at a larger error.
 func activeSteps(k int) []int {
 	var ks []int
-	for _, a := range []int{4, 6, 8, 10, 12} {
+	for _, a := range []int{8, 10, 12} {
 		if a < k {
 			ks = append(ks, a)
 		}

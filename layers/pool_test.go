@@ -220,6 +220,9 @@ func TestPoolWideRowsMatchNaive(t *testing.T) {
 // over widths around the vector lengths, with padding, ceil mode and both
 // average divisors.
 func TestPool3s2MatchesNaive(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("pool3s2 is the vector path (AVX2 or AVX-512)")
+	}
 	r := rand.New(rand.NewPCG(23, 24))
 	for _, h := range []int{1, 3, 7, 8} {
 		for w := 1; w <= 40; w++ {

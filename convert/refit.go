@@ -11,7 +11,7 @@ import (
 // refitShare is the share of the least-squares weight on the site's real
 // inputs; the rest is spread uniformly over their range, for the reason
 // of uniformFloor.
-const refitShare = 0.9
+const refitShare = 0.95
 
 // refitGrid is the number of uniform points standing for the floor.
 const refitGrid = 1024

@@ -48,6 +48,20 @@ func hardSwishAVX512(n int, src, dst *float32)
 //go:noescape
 func reluAVX512(n int, src, dst *float32)
 
+//go:noescape
+func softplusAVX512(n int, src, dst *float32)
+
+// softplusRow runs the 16-lane softplus on the whole row with AVX-512 (no
+// 8-lane version), else softplusRowGo.
+func softplusRow(dst, src []float32) {
+	if !hasAVX512 || len(src) == 0 {
+		softplusRowGo(dst, src)
+		return
+	}
+	_ = dst[len(src)-1]
+	softplusAVX512(len(src), &src[0], &dst[0])
+}
+
 // vecRow512 is vecRow with the 16-lane kernel (the same instructions as
 // the 8-lane one, so the same bits) on the whole row, its tail under a
 // mask: with AVX-512 every element takes the same code whatever the row,

@@ -12,3 +12,5 @@ func tanhRow(dst, src []float32)      { tanhRowGo(dst, src) }
 // arithRow reports that the caller's loop must compute the row (no vector
 // code on this architecture).
 func arithRow[T num](op byte, d, a []T, sa int, b []T, sb int) bool { return false }
+
+func softplusRow(dst, src []float32) { softplusRowGo(dst, src) }

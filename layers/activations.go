@@ -85,7 +85,7 @@ func softplus64(x float64) float64 {
 	return math.Log1p(math.Exp(x))
 }
 
-func softplusRow(dst, src []float32) {
+func softplusRowGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = softplus32(v)

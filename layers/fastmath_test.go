@@ -48,7 +48,7 @@ func TestActivationRowsAgainstFloat64(t *testing.T) {
 		"GELU":     gelu64,
 		"GELUTanh": geluTanh64,
 		"Mish":     func(x float64) float64 { return x * math.Tanh(softplus64(x)) },
-		"Softplus": softplus64,
+		"Softplus": softplus64, "SoftplusGo": softplus64,
 		"Elu": func(x float64) float64 {
 			if x < 0 {
 				return math.Expm1(x)
@@ -58,7 +58,7 @@ func TestActivationRowsAgainstFloat64(t *testing.T) {
 	}
 	rows := map[string]func(dst, src []float32){
 		"Sigmoid": sigmoidRow, "Tanh": tanhRow, "SiLU": siluRow, "GELU": geluRow, "GELUTanh": geluTanhRow, "Mish": mishRow,
-		"Softplus": softplusRow, "Elu": eluRow(1),
+		"Softplus": softplusRow, "SoftplusGo": softplusRowGo, "Elu": eluRow(1),
 	}
 	for name, row := range rows {
 		row(dst, src)

@@ -9,9 +9,16 @@ import (
 )
 
 // TestModelsBitIdenticalAcrossThreads runs the PyTorch test models at batch
-// 5 with 1, 2 and 3 threads: every kernel splits its work at boundaries that
-// do not depend on the thread count, so the outputs must agree bit for bit.
+// 5 and 64 (where every kernel splits its work) with 1, 2 and 3 threads:
+// every kernel splits its work at boundaries that do not depend on the
+// thread count, so the outputs must agree bit for bit.
 func TestModelsBitIdenticalAcrossThreads(t *testing.T) {
+	for _, batch := range []int{5, 64} {
+		modelsBitIdentical(t, batch)
+	}
+}
+
+func modelsBitIdentical(t *testing.T, batch int) {
 	for _, name := range []string{
 		"mlp.op13.dyn", "mlp_mixed_act.op17.dyn", "cnn_bn_pool.op14.dyn", "resnet_gelu.op17.dyn",
 		"dwsep_se.op13.dyn", "mobilenetv3.op14.dyn", "unet.op11.dyn",
@@ -21,7 +28,7 @@ func TestModelsBitIdenticalAcrossThreads(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		in := g.Inputs[0]
-		x := layers.New(append([]int{5}, in.Shape[1:]...)...)
+		x := layers.New(append([]int{batch}, in.Shape[1:]...)...)
 		for i := range x.F {
 			x.F[i] = float32(math.Sin(float64(i)*0.37)) * 0.8
 		}
@@ -42,7 +49,7 @@ func TestModelsBitIdenticalAcrossThreads(t *testing.T) {
 			}
 			for i, v := range y {
 				if math.Float32bits(v) != math.Float32bits(first[i]) {
-					t.Fatalf("%s: output %d is %v with %d threads, %v with 1", name, i, v, threads, first[i])
+					t.Fatalf("%s, batch %d: output %d is %v with %d threads, %v with 1", name, batch, i, v, threads, first[i])
 				}
 			}
 		}

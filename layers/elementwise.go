@@ -191,16 +191,19 @@ func powI(x, y int64) int64 {
 type binaryOp struct {
 	f binRow[float32, float32]
 	i binRow[int64, int64]
+	// perRow is '*' or '+' for Mul and Add, which have a one-call path
+	// for a float32 operand that is one scalar per row of the other.
+	perRow byte
 }
 
 var (
-	opAdd = binaryOp{rowAdd[float32], rowAdd[int64]}
-	opSub = binaryOp{rowSub[float32], rowSub[int64]}
-	opMul = binaryOp{rowMul[float32], rowMul[int64]}
-	opDiv = binaryOp{rowDiv[float32], intDivRow}
-	opPow = binaryOp{powRow, elemRow(powI)}
-	opMax = binaryOp{elemRow(func(a, b float32) float32 { return max(a, b) }), elemRow(func(a, b int64) int64 { return max(a, b) })}
-	opMin = binaryOp{elemRow(func(a, b float32) float32 { return min(a, b) }), elemRow(func(a, b int64) int64 { return min(a, b) })}
+	opAdd = binaryOp{f: rowAdd[float32], i: rowAdd[int64], perRow: '+'}
+	opSub = binaryOp{f: rowSub[float32], i: rowSub[int64]}
+	opMul = binaryOp{f: rowMul[float32], i: rowMul[int64], perRow: '*'}
+	opDiv = binaryOp{f: rowDiv[float32], i: intDivRow}
+	opPow = binaryOp{f: powRow, i: elemRow(powI)}
+	opMax = binaryOp{f: elemRow(func(a, b float32) float32 { return max(a, b) }), i: elemRow(func(a, b int64) int64 { return max(a, b) })}
+	opMin = binaryOp{f: elemRow(func(a, b float32) float32 { return min(a, b) }), i: elemRow(func(a, b int64) int64 { return min(a, b) })}
 )
 
 // binary computes op(a, b) with numpy broadcasting. Mixed dtypes compute in
@@ -240,6 +243,9 @@ func binaryPlanned(ec *execContext, op binaryOp, p *binPlan, a, b *Tensor) *Tens
 		return out
 	}
 	out := ec.newFloat(p.out)
+	if op.perRow != 0 && a.DType == Float32 && b.DType == Float32 && perRowScalar(ec, p, out.F, a.F, b.F, op.perRow == '+') {
+		return out
+	}
 	binRun(ec, p, out.F, a.AsFloat32(), b.AsFloat32(), op.f)
 	if a.DType == Int64 {
 		return toInt64(out)
@@ -683,4 +689,31 @@ func kMod(ec *execContext, n *Node, in []*Tensor) ([]*Tensor, error) {
 		}),
 	}
 	return binaryKernel(op)(ec, n, in)
+}
+
+// perRowScalar computes a plan of two collapsed dimensions [rows, L] in
+// which one operand has a single value per row (x·gate in squeeze-
+// excitation, a per-channel term) with one vector call per range of rows.
+// Mul and Add are commutative, so either operand may be the scalar one;
+// each element is one rounding either way. It returns false when the plan
+// has another form or the vector code is missing.
+func perRowScalar(ec *execContext, p *binPlan, dst, a, b []float32, add bool) bool {
+	if len(p.dims) != 2 {
+		return false
+	}
+	rows, l := p.dims[0], p.dims[1]
+	switch {
+	case p.sa[0] == l && p.sa[1] == 1 && p.sb[0] == 1 && p.sb[1] == 0:
+	case p.sb[0] == l && p.sb[1] == 1 && p.sa[0] == 1 && p.sa[1] == 0:
+		a, b = b, a
+	default:
+		return false
+	}
+	if !hasAVX512 {
+		return false
+	}
+	ec.par(rows, rows*l, func(lo, hi int) {
+		rowsScalar(dst[lo*l:hi*l], a[lo*l:hi*l], b[lo:hi], l, add)
+	})
+	return true
 }

@@ -238,3 +238,39 @@ func TestArithRowsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestPerRowScalarMulAdd covers the one-call path for an operand with one
+// value per row (x·gate of squeeze-excitation), either operand first, row
+// lengths around the 16-lane steps: the same values as element by element.
+func TestPerRowScalarMulAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(81, 82))
+	for _, hw := range []int{1, 7, 16, 17, 49} {
+		x := randTensor(r, 3, 5, hw)
+		g := randTensor(r, 3, 5, 1)
+		for _, op := range []struct {
+			name string
+			op   binaryOp
+			f    func(a, b float32) float32
+		}{{"Mul", opMul, func(a, b float32) float32 { return a * b }}, {"Add", opAdd, func(a, b float32) float32 { return a + b }}} {
+			for _, gateFirst := range []bool{false, true} {
+				a, b := x, g
+				if gateFirst {
+					a, b = g, x
+				}
+				got, err := binary(&execContext{Threads: 2}, op.op, a, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range got.F {
+					want := op.f(x.F[i], g.F[i/hw])
+					if gateFirst {
+						want = op.f(g.F[i/hw], x.F[i])
+					}
+					if v != want {
+						t.Fatalf("%s hw=%d gate first %v: element %d = %v, want %v", op.name, hw, gateFirst, i, v, want)
+					}
+				}
+			}
+		}
+	}
+}

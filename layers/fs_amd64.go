@@ -1,14 +1,20 @@
 package layers
 
+import "math"
+
 //go:noescape
 func fsAVX2(n int, src, dst, h, th, d *float32, k int) (spikes int64)
+
+//go:noescape
+func fsAVX512(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 
 // fsMaxAsm bounds one assembly call so that no 32-bit lane counter can
 // overflow (each lane counts at most fsMaxAsm/8·K spikes).
 const fsMaxAsm = 1 << 20
 
 // fsRun runs the FS neuron on src into dst and returns the spike count:
-// AVX2 for whole blocks of 32 neurons where the CPU has it, Go otherwise.
+// AVX-512 in blocks of 64 and AVX2 in blocks of 32 neurons where the CPU
+// has them (a partial block of 32 padded), Go otherwise.
 func fsRun(h, th, d, src, dst []float32) int64 {
 	k := len(h)
 	if !hasAVX2FMA || k == 0 || len(src) < 32 {
@@ -17,10 +23,29 @@ func fsRun(h, th, d, src, dst []float32) int64 {
 	_, _ = th[k-1], d[k-1]
 	dst = dst[:len(src)]
 	var spikes int64
+	for hasAVX512 && len(src) >= 64 {
+		n := min(len(src), fsMaxAsm) &^ 63
+		spikes += fsAVX512(n, &src[0], &dst[0], &h[0], &th[0], &d[0], k)
+		src, dst = src[n:], dst[n:]
+	}
 	for len(src) >= 32 {
 		n := min(len(src), fsMaxAsm) &^ 31
 		spikes += fsAVX2(n, &src[0], &dst[0], &h[0], &th[0], &d[0], k)
 		src, dst = src[n:], dst[n:]
 	}
-	return spikes + fsBlock(h, th, d, src, dst)
+	if len(src) == 0 {
+		return spikes
+	}
+	// The tail runs through the vector kernel too, padded with -Inf
+	// (below every threshold: no spike, and its output is dropped): small
+	// planes, such as 7x7 feature maps run one channel at a time, would
+	// otherwise spend most of their time in the scalar loop.
+	var in, out [32]float32
+	n := copy(in[:], src)
+	for i := n; i < len(in); i++ {
+		in[i] = float32(math.Inf(-1))
+	}
+	spikes += fsAVX2(len(in), &in[0], &out[0], &h[0], &th[0], &d[0], k)
+	copy(dst, out[:n])
+	return spikes
 }

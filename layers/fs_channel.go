@@ -41,33 +41,48 @@ func fsPerChannel(ec *execContext, h, th, d, bias []float32, x, out *Tensor) (in
 	for _, s := range x.Shape[2:] {
 		inner *= s
 	}
-	planes := x.Shape[0] * c
+	n := x.Shape[0]
+	planes := n * c
 	var total atomic.Int64
 	if inner == 0 || planes == 0 {
 		return 0, nil
 	}
+	if inner == 1 {
+		// One neuron per channel ([N, C] features): each channel's
+		// column is gathered, so that the vector kernel runs on N values
+		// at a time instead of one.
+		ec.par(c, len(x.F)*k, func(lo, hi int) {
+			col, res := make([]float32, n), make([]float32, n)
+			var spikes int64
+			for ch := lo; ch < hi; ch++ {
+				for i := range col {
+					col[i] = x.F[i*c+ch]
+				}
+				spikes += fsRun(h, th, row(ch), col, res)
+				if len(bias) > 0 {
+					b := bias[ch]
+					for i := range res {
+						res[i] += b
+					}
+				}
+				for i, v := range res {
+					out.F[i*c+ch] = v
+				}
+			}
+			total.Add(spikes)
+		})
+		return total.Load(), nil
+	}
 	ec.par(planes, len(x.F)*k, func(lo, hi int) {
 		var spikes int64
-		if inner == 1 {
-			// One neuron per channel ([N, C] features): the plane loop
-			// would call the vector kernel one value at a time.
-			for p := lo; p < hi; p++ {
-				ch := p % c
-				o, s := FSForward(FSParams{H: h, T: th, D: row(ch)}, x.F[p])
-				out.F[p] = o
-				spikes += int64(s)
-			}
-		} else {
-			for p := lo; p < hi; p++ {
-				ch := p % c
-				spikes += fsRun(h, th, row(ch), x.F[p*inner:(p+1)*inner], out.F[p*inner:(p+1)*inner])
-			}
-		}
-		if len(bias) > 0 {
-			for p := lo; p < hi; p++ {
-				b := bias[p%c]
-				for i := p * inner; i < (p+1)*inner; i++ {
-					out.F[i] += b
+		for p := lo; p < hi; p++ {
+			ch := p % c
+			dst := out.F[p*inner : (p+1)*inner]
+			spikes += fsRun(h, th, row(ch), x.F[p*inner:(p+1)*inner], dst)
+			if len(bias) > 0 {
+				b := bias[ch]
+				for i := range dst {
+					dst[i] += b
 				}
 			}
 		}

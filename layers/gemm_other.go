@@ -67,3 +67,5 @@ func dotRows8(k int, x, b []float32, ldb int, out *[8]float32) { panic("layers: 
 func dotKernel4x6(k int, a []float32, lda int, b []float32, ldb int, out *[24]float32) {
 	panic("layers: no AVX-512")
 }
+
+func rowsScalar(dst, a, s []float32, l int, add bool) bool { return false }

@@ -106,3 +106,18 @@ func meanPlanes(dst, src []float32, n int) bool {
 	meanPlanesAVX512(n, len(dst), &src[0], &dst[0])
 	return true
 }
+
+//go:noescape
+func rowsScalarAVX512(rows, l int, a, s, dst *float32, add bool)
+
+// rowsScalar sets dst[r*l+i] = a[r*l+i]·s[r] (or + s[r] when add) in one
+// call; false without AVX-512.
+func rowsScalar(dst, a, s []float32, l int, add bool) bool {
+	rows := len(s)
+	if !hasAVX512 || rows == 0 || l == 0 {
+		return false
+	}
+	_, _ = a[rows*l-1], dst[rows*l-1]
+	rowsScalarAVX512(rows, l, &a[0], &s[0], &dst[0], add)
+	return true
+}

@@ -424,3 +424,72 @@ reduce:
 meandone:
 	VZEROUPPER
 	RET
+
+// func rowsScalarAVX512(rows, l int, a, s, dst *float32, add bool)
+// dst[r*l+i] = a[r*l+i] * s[r] (or + s[r] when add) for r < rows, i < l:
+// a per-row scalar (squeeze-excitation gates, per-channel terms) in one
+// call, sixteen lanes, each row's tail under a mask.
+TEXT ·rowsScalarAVX512(SB), NOSPLIT, $0-41
+	MOVQ  rows+0(FP), R8
+	MOVQ  l+8(FP), R9
+	MOVQ  a+16(FP), SI
+	MOVQ  s+24(FP), BX
+	MOVQ  dst+32(FP), DI
+	MOVBQZX add+40(FP), R11
+	MOVQ  R9, CX
+	ANDQ  $15, CX
+	MOVL  $1, R10
+	SHLL  CX, R10
+	DECL  R10
+	KMOVW R10, K1
+
+rsrow:
+	TESTQ R8, R8
+	JE    rsdone
+	VBROADCASTSS (BX), Z1
+	MOVQ  R9, CX
+
+rs16:
+	CMPQ  CX, $16
+	JLT   rstail
+	VMOVUPS (SI), Z0
+	TESTQ R11, R11
+	JNE   rs16add
+	VMULPS Z1, Z0, Z0
+	JMP   rs16store
+
+rs16add:
+	VADDPS Z1, Z0, Z0
+
+rs16store:
+	VMOVUPS Z0, (DI)
+	ADDQ  $64, SI
+	ADDQ  $64, DI
+	SUBQ  $16, CX
+	JMP   rs16
+
+rstail:
+	TESTQ CX, CX
+	JE    rsnext
+	VMOVUPS.Z (SI), K1, Z0
+	TESTQ R11, R11
+	JNE   rstailadd
+	VMULPS Z1, Z0, Z0
+	JMP   rstailstore
+
+rstailadd:
+	VADDPS Z1, Z0, Z0
+
+rstailstore:
+	VMOVUPS Z0, K1, (DI)
+	LEAQ  (SI)(CX*4), SI
+	LEAQ  (DI)(CX*4), DI
+
+rsnext:
+	ADDQ  $4, BX
+	DECQ  R8
+	JMP   rsrow
+
+rsdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,84 @@
+#include "textflag.h"
+
+// func fsAVX512(n int, src, dst, h, th, d *float32, k int) (spikes int64)
+// Runs the FS neuron on n elements (n a multiple of 64): 64 neurons at a
+// time as four independent 16-lane chains, one time step after another.
+// Per step: K = v > T[t] (ordered compare, false for NaN); under the mask
+// K, o += d[t], v -= h[t] and count += 1. Lanes without a spike are left
+// as they are, which is what FSForward's (and fsAVX2's) adding of +0 does
+// (o starts at +0 and never becomes -0; v - (+0) = v): bit-identical.
+TEXT ·fsAVX512(SB), NOSPLIT, $0-64
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ dst+16(FP), DI
+	MOVQ h+24(FP), R8
+	MOVQ th+32(FP), R9
+	MOVQ d+40(FP), R10
+	MOVQ k+48(FP), R11
+	VPXORD      Z8, Z8, Z8              // spike counts per lane
+	VPTERNLOGD  $0xff, Z15, Z15, Z15    // -1 in every lane
+	SHRQ $6, CX
+	JZ   done
+
+block:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	XORQ    AX, AX
+
+step:
+	VBROADCASTSS (R9)(AX*4), Z9
+	VBROADCASTSS (R8)(AX*4), Z10
+	VBROADCASTSS (R10)(AX*4), Z11
+
+	VCMPPS $0x1e, Z9, Z0, K1
+	VCMPPS $0x1e, Z9, Z1, K2
+	VCMPPS $0x1e, Z9, Z2, K3
+	VCMPPS $0x1e, Z9, Z3, K4
+
+	VADDPS Z11, Z4, K1, Z4
+	VADDPS Z11, Z5, K2, Z5
+	VADDPS Z11, Z6, K3, Z6
+	VADDPS Z11, Z7, K4, Z7
+
+	VSUBPS Z10, Z0, K1, Z0
+	VSUBPS Z10, Z1, K2, Z1
+	VSUBPS Z10, Z2, K3, Z2
+	VSUBPS Z10, Z3, K4, Z3
+
+	VPSUBD Z15, Z8, K1, Z8
+	VPSUBD Z15, Z8, K2, Z8
+	VPSUBD Z15, Z8, K3, Z8
+	VPSUBD Z15, Z8, K4, Z8
+
+	INCQ AX
+	CMPQ AX, R11
+	JLT  step
+
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z6, 128(DI)
+	VMOVUPS Z7, 192(DI)
+	ADDQ    $256, SI
+	ADDQ    $256, DI
+	DECQ    CX
+	JNZ     block
+
+done:
+	VEXTRACTI64X4 $1, Z8, Y9
+	VPADDD        Y9, Y8, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0x4e, X8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0xb1, X8, X9
+	VPADDD        X9, X8, X8
+	VMOVD         X8, AX
+	MOVQ          AX, spikes+56(FP)
+	VZEROUPPER
+	RET

@@ -159,7 +159,14 @@ func convDirect(ec *execContext, n *Node, w *window, x, wt *Tensor, bias []float
 		if actAll {
 			act = nil
 		}
+		// Output rows as wide as the tile's: the bias of every channel in
+		// one call (the same addition as addBias).
+		biasDone := wq == ow && act == nil && bias != nil &&
+			rowsScalar(yg, outSize, cs, nPad, bias[g*mg:(g+1)*mg], outSize, true)
 		for mm := range mg {
+			if biasDone {
+				break
+			}
 			var bv float32
 			if bias != nil {
 				bv = bias[g*mg+mm]

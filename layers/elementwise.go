@@ -713,7 +713,7 @@ func perRowScalar(ec *execContext, p *binPlan, dst, a, b []float32, add bool) bo
 		return false
 	}
 	ec.par(rows, rows*l, func(lo, hi int) {
-		rowsScalar(dst[lo*l:hi*l], a[lo*l:hi*l], b[lo:hi], l, add)
+		rowsScalar(dst[lo*l:hi*l], l, a[lo*l:hi*l], l, b[lo:hi], l, add)
 	})
 	return true
 }

@@ -68,4 +68,6 @@ func dotKernel4x6(k int, a []float32, lda int, b []float32, ldb int, out *[24]fl
 	panic("layers: no AVX-512")
 }
 
-func rowsScalar(dst, a, s []float32, l int, add bool) bool { return false }
+func rowsScalar(dst []float32, ldd int, a []float32, lda int, s []float32, l int, add bool) bool {
+	return false
+}

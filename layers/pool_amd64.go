@@ -108,16 +108,16 @@ func meanPlanes(dst, src []float32, n int) bool {
 }
 
 //go:noescape
-func rowsScalarAVX512(rows, l int, a, s, dst *float32, add bool)
+func rowsScalarAVX512(rows, l int, a *float32, lda int, s, dst *float32, ldd int, add bool)
 
-// rowsScalar sets dst[r*l+i] = a[r*l+i]·s[r] (or + s[r] when add) in one
-// call; false without AVX-512.
-func rowsScalar(dst, a, s []float32, l int, add bool) bool {
+// rowsScalar sets dst[r*ldd+i] = a[r*lda+i]·s[r] (or + s[r] when add) for
+// r < len(s), i < l, in one call; false without AVX-512.
+func rowsScalar(dst []float32, ldd int, a []float32, lda int, s []float32, l int, add bool) bool {
 	rows := len(s)
 	if !hasAVX512 || rows == 0 || l == 0 {
 		return false
 	}
-	_, _ = a[rows*l-1], dst[rows*l-1]
-	rowsScalarAVX512(rows, l, &a[0], &s[0], &dst[0], add)
+	_, _ = a[(rows-1)*lda+l-1], dst[(rows-1)*ldd+l-1]
+	rowsScalarAVX512(rows, l, &a[0], lda, &s[0], &dst[0], ldd, add)
 	return true
 }

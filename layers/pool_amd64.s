@@ -425,17 +425,21 @@ meandone:
 	VZEROUPPER
 	RET
 
-// func rowsScalarAVX512(rows, l int, a, s, dst *float32, add bool)
-// dst[r*l+i] = a[r*l+i] * s[r] (or + s[r] when add) for r < rows, i < l:
-// a per-row scalar (squeeze-excitation gates, per-channel terms) in one
-// call, sixteen lanes, each row's tail under a mask.
-TEXT ·rowsScalarAVX512(SB), NOSPLIT, $0-41
+// func rowsScalarAVX512(rows, l int, a *float32, lda int, s, dst *float32, ldd int, add bool)
+// dst[r*ldd+i] = a[r*lda+i] * s[r] (or + s[r] when add) for r < rows,
+// i < l: a per-row scalar (squeeze-excitation gates, per-channel biases)
+// in one call, sixteen lanes, each row's tail under a mask.
+TEXT ·rowsScalarAVX512(SB), NOSPLIT, $0-57
 	MOVQ  rows+0(FP), R8
 	MOVQ  l+8(FP), R9
 	MOVQ  a+16(FP), SI
-	MOVQ  s+24(FP), BX
-	MOVQ  dst+32(FP), DI
-	MOVBQZX add+40(FP), R11
+	MOVQ  lda+24(FP), R12
+	MOVQ  s+32(FP), BX
+	MOVQ  dst+40(FP), DI
+	MOVQ  ldd+48(FP), R13
+	MOVBQZX add+56(FP), R11
+	SHLQ  $2, R12
+	SHLQ  $2, R13
 	MOVQ  R9, CX
 	ANDQ  $15, CX
 	MOVL  $1, R10
@@ -448,6 +452,8 @@ rsrow:
 	JE    rsdone
 	VBROADCASTSS (BX), Z1
 	MOVQ  R9, CX
+	MOVQ  SI, R14
+	MOVQ  DI, R15
 
 rs16:
 	CMPQ  CX, $16
@@ -486,6 +492,8 @@ rstailstore:
 	LEAQ  (DI)(CX*4), DI
 
 rsnext:
+	LEAQ  (R14)(R12*1), SI
+	LEAQ  (R15)(R13*1), DI
 	ADDQ  $4, BX
 	DECQ  R8
 	JMP   rsrow

@@ -218,3 +218,34 @@ func TestUnrollBias(t *testing.T) {
 		}
 	}
 }
+
+// The choice with one d per site is kept when the probe finds its output
+// error within sharedMargin of the per-channel choice's, and not beyond.
+func TestChooseSharedWithinMargin(t *testing.T) {
+	sites := []Site{{Node: "a", K: 2}}
+	shared := layers.FSParams{H: []float32{1, 1}, T: []float32{0, 1}, D: []float32{1, 1}}
+	perChannel := layers.FSParams{H: shared.H, T: shared.T, D: []float32{1, 1, 2, 2}, Bias: []float32{0, 0}}
+	opts := [][]option{{
+		{params: shared, metrics: fsfit.Metrics{MSE: 2e-3, SpikesPerInput: 1}},
+		{params: perChannel, perChannel: true, metrics: fsfit.Metrics{MSE: 1e-3, SpikesPerInput: 1}},
+	}}
+	for _, tc := range []struct {
+		sharedErr  float64
+		wantShared bool
+	}{{sharedErr: 0.9 * sharedMargin, wantShared: true}, {sharedErr: 1.1 * sharedMargin, wantShared: false}} {
+		probe := func(params map[string]layers.FSParams) (float64, float64, error) {
+			if len(params["a"].D) > 2 {
+				return 1, 1, nil // the per-channel candidate's output error
+			}
+			return tc.sharedErr, 1, nil
+		}
+		f := &Fitter{opt: FitOptions{SpikeBudget: 2.4}}
+		o, c, err := f.choose(sites, opts, map[string]float64{"a": 100}, probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !o[0][c[0]].perChannel; got != tc.wantShared {
+			t.Errorf("shared error %g vs per-channel 1: shared chosen = %v, want %v", tc.sharedErr, got, tc.wantShared)
+		}
+	}
+}

@@ -86,3 +86,40 @@ func BenchmarkEvalDefault(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEvalConverted times the ANN and the SNN that a default
+// conversion of the default model produces (the parameters the spike
+// budget chooses), on the 2000 test images as `fewspikes eval` runs them
+// (target: SNN at most 1.3x the ANN). The conversion is setup, not timed.
+func BenchmarkEvalConverted(b *testing.B) {
+	m, x := benchModel(b, 2000)
+	opt := Options{Steps: []int{16}, Fit: FitOptions{Seed: 1}}
+	cal, err := m.CalibrateSites(Slice(x, 0, 500), opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fitter, err := NewFitter(opt.Fit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conv, err := m.Convert(cal, 16, fitter, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snnProg, err := layers.Compile(conv.SNN, layers.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		prog *layers.Program
+	}{{"ANN", m.prog}, {"SNN", snnProg}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := runBatches(c.prog, m.Input.Name, m.Output, x, 64, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -433,9 +433,13 @@ func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, 
 }
 
 // SourceLabel is the site's parameter source for tables: "+d" marks
-// output weights re-solved for the site's inputs.
+// output weights re-solved for the site's inputs, "+d/ch" output weights
+// and a bias re-solved for each channel's inputs.
 func (s SiteReport) SourceLabel() string {
-	if s.DRefit {
+	switch {
+	case s.DPerChannel:
+		return s.Source + "+d/ch"
+	case s.DRefit:
 		return s.Source + "+d"
 	}
 	return s.Source

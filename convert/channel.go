@@ -84,24 +84,26 @@ func measureChannels(p layers.FSParams, channels []fitSample) (mse, maxAbs float
 func constantSteps(p layers.FSParams, xs []float32, minShare float64) (layers.FSParams, bool) {
 	k := p.K()
 	q := layers.FSParams{H: append([]float32(nil), p.H...), T: append([]float32(nil), p.T...), D: append([]float32(nil), p.D...)}
+	// v holds each input's potential before step s, under q as edited
+	// so far: one pass over the inputs per step.
+	v := append([]float32(nil), xs...)
 	removed := false
 	for s := 0; s < k; s++ {
 		if q.T[s] == math.MaxFloat32 {
 			continue
 		}
 		fired := 0
-		for _, x := range xs {
-			v := x
-			for t := 0; t <= s; t++ {
-				if v > q.T[t] {
-					if t == s {
-						fired++
-					}
-					v -= q.H[t]
-				}
+		for _, vi := range v {
+			if vi > q.T[s] {
+				fired++
 			}
 		}
 		if float64(fired) < minShare*float64(len(xs)) {
+			for i, vi := range v {
+				if vi > q.T[s] {
+					v[i] = vi - q.H[s]
+				}
+			}
 			continue
 		}
 		for t := s + 1; t < k; t++ {

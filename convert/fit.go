@@ -365,19 +365,20 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 						prev := -1
 						for _, share := range []float64{0.9, 0.7, 0.5} {
 							q, ok := constantSteps(lp, sample, share)
-							if !ok || trimInert(q).K() == prev {
+							qActive := trimInert(q).K()
+							if !ok || qActive == prev {
 								continue
 							}
-							prev = trimInert(q).K()
+							prev = qActive
 							if cq, ok := channelD(q, channels); ok {
 								mq := measure(acts[i], q, sample)
 								mq.MSE, mq.MaxAbsError = measureChannels(cq, channels)
-								opts[i] = append(opts[i], option{params: cq, source: source, active: trimInert(q).K(), lo: lo, hi: hi,
-									metrics: mq, perChannel: true, biasSteps: active - trimInert(q).K()})
+								opts[i] = append(opts[i], option{params: cq, source: source, active: qActive, lo: lo, hi: hi,
+									metrics: mq, perChannel: true, biasSteps: active - qActive})
 							}
 						}
 						// The shared-d candidates below compete too (see
-						// chooseShared).
+						// choose).
 					}
 				}
 				opts[i] = append(opts[i], option{params: lp, source: source, active: active, lo: lo, hi: hi, metrics: m})

@@ -9,15 +9,16 @@ func fsAVX2(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 func fsAVX512(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 
 // fsMaxAsm bounds one assembly call so that no 32-bit lane counter can
-// overflow (each lane counts at most fsMaxAsm/8·K spikes).
+// overflow (each lane counts at most fsMaxAsm/8·K spikes with AVX2,
+// fsMaxAsm/16·K with AVX-512).
 const fsMaxAsm = 1 << 20
 
 // fsRun runs the FS neuron on src into dst and returns the spike count:
 // AVX-512 in blocks of 64 and AVX2 in blocks of 32 neurons where the CPU
-// has them (a partial block of 32 padded), Go otherwise.
+// has them (a partial block padded to 32), Go otherwise.
 func fsRun(h, th, d, src, dst []float32) int64 {
 	k := len(h)
-	if !hasAVX2FMA || k == 0 || len(src) < 32 {
+	if !hasAVX2FMA || k == 0 || len(src) == 0 {
 		return fsBlock(h, th, d, src, dst)
 	}
 	_, _ = th[k-1], d[k-1]
@@ -36,10 +37,11 @@ func fsRun(h, th, d, src, dst []float32) int64 {
 	if len(src) == 0 {
 		return spikes
 	}
-	// The tail runs through the vector kernel too, padded with -Inf
-	// (below every threshold: no spike, and its output is dropped): small
-	// planes, such as 7x7 feature maps run one channel at a time, would
-	// otherwise spend most of their time in the scalar loop.
+	// The tail (or a run shorter than 32) goes through the vector kernel
+	// too, padded with -Inf (below every threshold: no spike, and its
+	// output is dropped): small planes, such as 7x7 feature maps run one
+	// channel at a time, would otherwise spend most of their time in the
+	// scalar loop.
 	var in, out [32]float32
 	n := copy(in[:], src)
 	for i := n; i < len(in); i++ {

@@ -40,6 +40,20 @@ func detectAVX2FMA() bool {
 	return ebx7&(1<<5) != 0 // AVX2
 }
 
+// hasAVX512 reports whether the CPU and the operating system support the
+// AVX-512 Foundation instructions (with the opmask and upper ZMM state
+// saved by the OS). Computed once at start-up; never changes.
+var hasAVX512 = hasAVX2FMA && detectAVX512()
+
+func detectAVX512() bool {
+	// XCR0 bits 5-7: opmask registers, upper halves of ZMM0-15, ZMM16-31.
+	if xcr0, _ := xgetbv(); xcr0&0xe0 != 0xe0 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<16) != 0 // AVX512F
+}
+
 func kernel4x16(kc int, a, b, c []float32, ldc int) {
 	if kc == 0 {
 		return

@@ -2,20 +2,6 @@ package layers
 
 import "unsafe"
 
-// hasAVX512 reports whether the CPU and the operating system support the
-// AVX-512 Foundation instructions (with the opmask and upper ZMM state
-// saved by the OS). Computed once at start-up; never changes.
-var hasAVX512 = hasAVX2FMA && detectAVX512()
-
-func detectAVX512() bool {
-	// XCR0 bits 5-7: opmask registers, upper halves of ZMM0-15, ZMM16-31.
-	if xcr0, _ := xgetbv(); xcr0&0xe0 != 0xe0 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<16) != 0 // AVX512F
-}
-
 // pool3s2Args is what poolPlane3s2AVX512 reads; the assembly addresses
 // the fields by offset, checked by TestPool3s2ArgsLayout.
 type pool3s2Args struct {

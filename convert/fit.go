@@ -457,34 +457,47 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 		}
 		return out
 	}
-	pick := func(o [][]option) ([][]option, []int, error) {
+	// pick returns the choice among o and its output error on the probe
+	// (NaN when it made none).
+	pick := func(o [][]option) ([][]option, []int, float64, error) {
 		c := chooseOptions(sites, o, neurons, f.opt.SpikeBudget, nil)
 		if probe != nil && f.opt.SpikeBudget >= 0 && !sameChoice(c, chooseOptions(sites, o, neurons, -1, nil)) {
 			return probedChoice(sites, o, neurons, f.opt.SpikeBudget, probe)
 		}
-		return o, c, nil
+		return o, c, math.NaN(), nil
+	}
+	probed := func(o [][]option, c []int, e float64) (float64, error) {
+		if !math.IsNaN(e) {
+			return e, nil
+		}
+		e, _, err := probe(chosenParams(sites, o, c))
+		if err != nil {
+			return 0, fmt.Errorf("probe: %w", err)
+		}
+		return e, nil
 	}
 	channel, shared := split(true), split(false)
 	if probe == nil || f.opt.SharedD {
+		o := channel
 		if f.opt.SharedD {
-			return pick(shared)
+			o = shared
 		}
-		return pick(channel)
+		o, c, _, err := pick(o)
+		return o, c, err
 	}
-	so, sc, err := pick(shared)
+	so, sc, se, err := pick(shared)
 	if err != nil {
 		return nil, nil, err
 	}
-	se, _, err := probe(chosenParams(sites, so, sc))
-	if err != nil {
-		return nil, nil, fmt.Errorf("probe: %w", err)
+	if se, err = probed(so, sc, se); err != nil {
+		return nil, nil, err
 	}
 	// The per-channel candidates' error within the budget is at least
 	// that of the most accurate ones: when even those do not beat the
 	// shared choice by sharedMargin, the budgeted choice need not be made.
-	best, _, err := probe(chosenParams(sites, channel, chooseOptions(sites, channel, neurons, -1, nil)))
+	best, err := probed(channel, chooseOptions(sites, channel, neurons, -1, nil), math.NaN())
 	if err != nil {
-		return nil, nil, fmt.Errorf("probe: %w", err)
+		return nil, nil, err
 	}
 	if debugOptions {
 		fmt.Printf("shared output error %.4g, per-channel most accurate %.4g\n", se, best)
@@ -492,13 +505,12 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 	if se <= sharedMargin*best {
 		return so, sc, nil
 	}
-	co, cc, err := pick(channel)
+	co, cc, ce, err := pick(channel)
 	if err != nil {
 		return nil, nil, err
 	}
-	ce, _, err := probe(chosenParams(sites, co, cc))
-	if err != nil {
-		return nil, nil, fmt.Errorf("probe: %w", err)
+	if ce, err = probed(co, cc, ce); err != nil {
+		return nil, nil, err
 	}
 	if debugOptions {
 		fmt.Printf("per-channel output error %.4g\n", ce)
@@ -772,7 +784,7 @@ const probeRounds = 3
 // because in the SNN the sites see the upstream sites' errors: the budget
 // the next round aims at is corrected by their ratio. It returns the
 // option lists the choice indexes.
-func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, budget float64, probe Probe) ([][]option, []int, error) {
+func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, budget float64, probe Probe) ([][]option, []int, float64, error) {
 	start := time.Now()
 	var bestOpts [][]option
 	var bestChoice []int
@@ -815,14 +827,14 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 		if !slices.Equal(choice, prevM) {
 			spk, err := consider(opts, choice, fmt.Sprintf("MSE-weighted round %d", round+1))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, 0, err
 			}
 			prevM = choice
 			targetM = correct(targetM, spk, opts, choice)
 		}
 		sens, limit, err := sensitivities(sites, opts, chooseOptions(sites, opts, neurons, targetS, nil), neurons, probe)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		// The sensitivity is measured at one cheaper candidate; the
 		// output error is far from linear in a site's MSE beyond it, so
@@ -850,12 +862,12 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 		prevS = cur
 		spk, err := consider(trusted, sc, fmt.Sprintf("sensitivity-weighted round %d", round+1))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		targetS = correct(targetS, spk, trusted, sc)
 	}
 	if bestSpikes > budget {
-		return bestOpts, bestChoice, nil
+		return bestOpts, bestChoice, bestErr, nil
 	}
 	// Spend what the budget leaves (the choices above move whole sites
 	// at a time and often stop well short of it): in each round, every
@@ -889,7 +901,7 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 			c[i] = j
 			e, spk, err := probe(chosenParams(sites, bestOpts, c))
 			if err != nil {
-				return nil, nil, fmt.Errorf("sensitivity probe: %w", err)
+				return nil, nil, 0, fmt.Errorf("sensitivity probe: %w", err)
 			}
 			if debugOptions {
 				fmt.Printf("probe slack %s: output error %.4g, %.3f spikes/neuron\n", s.Node, e, spk)
@@ -904,7 +916,7 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 		choice[upI] = upJ
 		bestErr, bestSpikes = upErr, upSpikes
 	}
-	return bestOpts, choice, nil
+	return bestOpts, choice, bestErr, nil
 }
 
 // slackRounds bounds the rounds of probedChoice that spend the budget

@@ -140,7 +140,15 @@ func (s *searcher) searchBlock(p Params, t int, cur float64) float64 {
 			swr2 += w * r * r
 		}
 		zero := 0.0 // loss of the silent inputs so far
+		// l is zero plus the spiking inputs' weighted variance (>= 0 up
+		// to rounding of about 1e-15 of swr2), and zero never decreases
+		// with j: once zero exceeds bestLoss by more than any rounding,
+		// no later split can win.
+		slack := 1e-12 * swr2
 		for j := -1; j < n; j++ {
+			if zero > bestLoss+slack+1e-12*zero {
+				break
+			}
 			if j >= 0 {
 				i := keys[j].i
 				r := s.e1[i]

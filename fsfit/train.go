@@ -12,6 +12,7 @@ type batch struct {
 	v       []float64 // v[i*k+t]: membrane potential before step t
 	z       []float64 // z[i*k+t]: spike (0/1, or the smoothed step)
 	out     []float64
+	hard    bool // the last forward pass spiked hard (z is 0 or 1)
 }
 
 func newBatch(x, f, w []float64, k int) *batch {
@@ -40,6 +41,7 @@ func smoothStep(s float64) float64 {
 // instead of the hard step.
 func (b *batch) forward(p Params, smooth bool, width float64) float64 {
 	k := b.k
+	b.hard = !smooth
 	var loss float64
 	for i, x := range b.x {
 		v, out := x, 0.0
@@ -99,21 +101,49 @@ func (b *batch) solveD(p Params) float64 {
 	a := make([]float64, k*k)
 	rhs := make([]float64, k)
 	idx := make([]int, 0, k)
-	for i := range b.x {
-		zi := b.z[i*k : i*k+k]
-		idx = idx[:0]
-		for t, z := range zi {
-			if z != 0 {
-				idx = append(idx, t)
+	if b.hard {
+		// Hard spikes: w*z*z' is w, and a is symmetric: accumulate the
+		// upper triangle only (the same sums, bit for bit, as below).
+		for i := range b.x {
+			zi := b.z[i*k : i*k+k]
+			idx = idx[:0]
+			for t, z := range zi {
+				if z != 0 {
+					idx = append(idx, t)
+				}
+			}
+			w := b.w[i]
+			wf := w * b.f[i]
+			for m, s := range idx {
+				rhs[s] += wf
+				row := a[s*k:]
+				for _, t := range idx[m:] {
+					row[t] += w
+				}
 			}
 		}
-		w := b.w[i]
-		for _, s := range idx {
-			ws := w * zi[s]
-			rhs[s] += ws * b.f[i]
-			row := a[s*k:]
-			for _, t := range idx {
-				row[t] += ws * zi[t]
+		for s := 0; s < k; s++ {
+			for t := s + 1; t < k; t++ {
+				a[t*k+s] = a[s*k+t]
+			}
+		}
+	} else {
+		for i := range b.x {
+			zi := b.z[i*k : i*k+k]
+			idx = idx[:0]
+			for t, z := range zi {
+				if z != 0 {
+					idx = append(idx, t)
+				}
+			}
+			w := b.w[i]
+			for _, s := range idx {
+				ws := w * zi[s]
+				rhs[s] += ws * b.f[i]
+				row := a[s*k:]
+				for _, t := range idx {
+					row[t] += ws * zi[t]
+				}
 			}
 		}
 	}

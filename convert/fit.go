@@ -109,6 +109,7 @@ type fitJob struct {
 	lo, hi float64
 	weight *fsfit.Histogram
 	done   bool
+	ready  chan struct{} // closed when done
 	params fsfit.Params
 	err    error
 }
@@ -324,7 +325,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 				key := fmt.Sprintf("%s/%g/%g/%d/%s", acts[i].Name, acts[i].Alpha, acts[i].Beta, a, dkey)
 				job := f.cache[key]
 				if job == nil {
-					job = &fitJob{act: acts[i], k: a, lo: lo, hi: hi, weight: w}
+					job = &fitJob{act: acts[i], k: a, lo: lo, hi: hi, weight: w, ready: make(chan struct{})}
 					f.cache[key] = job
 				}
 				if !job.done {
@@ -334,9 +335,10 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 			}
 		}
 	}
-	if err := f.run(uniqueJobs(todo)); err != nil {
-		return nil, err
-	}
+	// Each site's candidates are measured as soon as its fits are done,
+	// while the other fits run: the measuring fills the cores the last
+	// fits leave idle.
+	fitsDone := f.start(uniqueJobs(todo))
 
 	// Measure every candidate of every site on the site's own inputs.
 	opts := make([][]option, len(sites))
@@ -396,11 +398,17 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 				}
 			}
 			for _, j := range jobs[i] {
-				add(j.params, SourceFitted, j.lo, j.hi)
+				<-j.ready
+				if j.err == nil {
+					add(j.params, SourceFitted, j.lo, j.hi)
+				}
 			}
 		}(i)
 	}
 	wg.Wait()
+	if err := fitsDone(); err != nil {
+		return nil, err
+	}
 	for i, s := range sites {
 		if len(opts[i]) == 0 {
 			return nil, fmt.Errorf("site %q: no FS parameters for %s at K=%d", s.Node, acts[i].Name, s.K)
@@ -608,10 +616,12 @@ func uniqueJobs(jobs []*fitJob) []*fitJob {
 	return out
 }
 
-// run fits the jobs on a pool of workers, largest K first so the pool
-// drains evenly.
-func (f *Fitter) run(jobs []*fitJob) error {
-	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].k > jobs[j].k })
+// start fits the jobs on a pool of workers, in the background, the
+// costliest first so that the pool drains evenly; each job's ready channel
+// closes when it is done. The returned function waits for all of them and
+// returns the first error.
+func (f *Fitter) start(jobs []*fitJob) (wait func() error) {
+	sort.SliceStable(jobs, func(i, j int) bool { return fitCost(jobs[i]) > fitCost(jobs[j]) })
 	workers := f.opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -643,6 +653,7 @@ func (f *Fitter) run(jobs []*fitJob) error {
 					j.params = res.Params
 				}
 				j.done = true
+				close(j.ready)
 				done++
 				if f.opt.Progress != nil {
 					f.opt.Progress(done, len(jobs))
@@ -651,13 +662,24 @@ func (f *Fitter) run(jobs []*fitJob) error {
 			}
 		}()
 	}
-	wg.Wait()
-	for _, j := range jobs {
-		if j.err != nil {
-			return j.err
+	return func() error {
+		wg.Wait()
+		for _, j := range jobs {
+			if j.err != nil {
+				return j.err
+			}
 		}
+		return nil
 	}
-	return nil
+}
+
+// fitCost orders fits by their expected time: fsfit's default search
+// spends most at 12 steps and less at 16 than at 10 (docs/fit-bench.md).
+func fitCost(j *fitJob) int {
+	if j.k <= 12 {
+		return j.k
+	}
+	return 9
 }
 
 func toLayers(p fsfit.Params) layers.FSParams {
@@ -718,8 +740,18 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 	}
 	sens = make([]float64, len(sites))
 	limit = make([]float64, len(sites))
+	var total float64
+	for _, s := range sites {
+		total += math.Max(neurons[s.Node], 1)
+	}
 	var measured []float64
 	for i, s := range sites {
+		if math.Max(neurons[s.Node], 1) < tinySite*total {
+			// A tiny site keeps its most accurate candidate whatever its
+			// sensitivity (chooseOptions): no probe.
+			sens[i] = -1
+			continue
+		}
 		b := opts[i][best[i]]
 		c := budgeted[i]
 		if c == best[i] {

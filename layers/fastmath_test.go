@@ -111,7 +111,7 @@ func TestFSRunBitIdentical(t *testing.T) {
 			p.D[i] = float32(r.NormFloat64())
 		}
 		p.T[0] = 0 // a zero threshold meets the signed zeros
-		for _, n := range []int{0, 5, 31, 32, 33, 64, 100, 1000} {
+		for _, n := range []int{0, 1, 5, 16, 17, 31, 32, 33, 48, 49, 63, 64, 100, 196, 784, 1000} {
 			src := make([]float32, n)
 			for i := range src {
 				if r.IntN(4) == 0 {

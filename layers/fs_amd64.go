@@ -8,14 +8,18 @@ func fsAVX2(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 //go:noescape
 func fsAVX512(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 
+//go:noescape
+func fsAVX512Tail(n int, src, dst, h, th, d *float32, k int) (spikes int64)
+
 // fsMaxAsm bounds one assembly call so that no 32-bit lane counter can
 // overflow (each lane counts at most fsMaxAsm/8·K spikes with AVX2,
 // fsMaxAsm/16·K with AVX-512).
 const fsMaxAsm = 1 << 20
 
 // fsRun runs the FS neuron on src into dst and returns the spike count:
-// AVX-512 in blocks of 64 and AVX2 in blocks of 32 neurons where the CPU
-// has them (a partial block padded to 32), Go otherwise.
+// AVX-512 in blocks of 64 and the rest sixteen at a time under a mask, or
+// AVX2 in blocks of 32 neurons (a partial block padded to 32) where the CPU
+// has them, Go otherwise.
 func fsRun(h, th, d, src, dst []float32) int64 {
 	k := len(h)
 	if !hasAVX2FMA || k == 0 || len(src) == 0 {
@@ -28,6 +32,12 @@ func fsRun(h, th, d, src, dst []float32) int64 {
 		n := min(len(src), fsMaxAsm) &^ 63
 		spikes += fsAVX512(n, &src[0], &dst[0], &h[0], &th[0], &d[0], k)
 		src, dst = src[n:], dst[n:]
+	}
+	if hasAVX512 {
+		if len(src) > 0 {
+			spikes += fsAVX512Tail(len(src), &src[0], &dst[0], &h[0], &th[0], &d[0], k)
+		}
+		return spikes
 	}
 	for len(src) >= 32 {
 		n := min(len(src), fsMaxAsm) &^ 31

@@ -82,3 +82,70 @@ done:
 	MOVQ          AX, spikes+56(FP)
 	VZEROUPPER
 	RET
+
+// func fsAVX512Tail(n int, src, dst, h, th, d *float32, k int) (spikes int64)
+// Runs the FS neuron on the n elements (0 < n < 64) that fsAVX512's blocks
+// of 64 leave, sixteen at a time, the last sixteen under a mask: the same
+// per-lane operations as fsAVX512 (bit-identical), without the padded copy
+// through the AVX2 kernel that small planes spent most of their time in.
+// Masked-off lanes are loaded as zero and may cross a threshold: the
+// compare is masked too, so they neither count nor get stored.
+TEXT ·fsAVX512Tail(SB), NOSPLIT, $0-64
+	MOVQ n+0(FP), R12
+	MOVQ src+8(FP), SI
+	MOVQ dst+16(FP), DI
+	MOVQ h+24(FP), R8
+	MOVQ th+32(FP), R9
+	MOVQ d+40(FP), R10
+	MOVQ k+48(FP), R11
+	VPXORD      Z8, Z8, Z8              // spike counts per lane
+	VPTERNLOGD  $0xff, Z15, Z15, Z15    // -1 in every lane
+	TESTQ R12, R12
+	JLE   tdone
+
+tvec:
+	MOVQ R12, CX
+	CMPQ CX, $16
+	JLE  tmask
+	MOVQ $16, CX
+
+tmask:
+	MOVL  $1, BX
+	SHLL  CX, BX
+	DECL  BX
+	KMOVW BX, K5
+	VMOVUPS.Z (SI), K5, Z0
+	VPXORD    Z4, Z4, Z4
+	XORQ      AX, AX
+
+tstep:
+	VBROADCASTSS (R9)(AX*4), Z9
+	VBROADCASTSS (R8)(AX*4), Z10
+	VBROADCASTSS (R10)(AX*4), Z11
+	VCMPPS $0x1e, Z9, Z0, K5, K1
+	VADDPS Z11, Z4, K1, Z4
+	VSUBPS Z10, Z0, K1, Z0
+	VPSUBD Z15, Z8, K1, Z8
+	INCQ AX
+	CMPQ AX, R11
+	JLT  tstep
+
+	VMOVUPS Z4, K5, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, R12
+	JG   tvec
+
+tdone:
+	VEXTRACTI64X4 $1, Z8, Y9
+	VPADDD        Y9, Y8, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0x4e, X8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0xb1, X8, X9
+	VPADDD        X9, X8, X8
+	VMOVD         X8, AX
+	MOVQ          AX, spikes+56(FP)
+	VZEROUPPER
+	RET

@@ -76,17 +76,27 @@ func fsPerChannel(ec *execContext, h, th, d, bias []float32, x, out *Tensor) (in
 	ec.par(planes, len(x.F)*k, func(lo, hi int) {
 		var spikes int64
 		for p := lo; p < hi; p++ {
-			ch := p % c
-			dst := out.F[p*inner : (p+1)*inner]
-			spikes += fsRun(h, th, row(ch), x.F[p*inner:(p+1)*inner], dst)
-			if len(bias) > 0 {
-				b := bias[ch]
-				for i := range dst {
-					dst[i] += b
-				}
-			}
+			spikes += fsRun(h, th, row(p%c), x.F[p*inner:(p+1)*inner], out.F[p*inner:(p+1)*inner])
 		}
 		total.Add(spikes)
+		if len(bias) == 0 {
+			return
+		}
+		// The bias goes on last, as in the unrolled graph, all planes of
+		// the range in one vector call where the CPU has AVX-512.
+		dst := out.F[lo*inner : hi*inner]
+		perPlane := make([]float32, hi-lo)
+		for p := lo; p < hi; p++ {
+			perPlane[p-lo] = bias[p%c]
+		}
+		if rowsScalar(dst, inner, dst, inner, perPlane, inner, true) {
+			return
+		}
+		for p, b := range perPlane {
+			for i := range dst[p*inner : (p+1)*inner] {
+				dst[p*inner+i] += b
+			}
+		}
 	})
 	return total.Load(), nil
 }

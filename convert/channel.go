@@ -2,6 +2,7 @@ package convert
 
 import (
 	"math"
+	"slices"
 
 	"github.com/fewspikes/fewspikes/fsfit"
 	"github.com/fewspikes/fewspikes/layers"
@@ -58,11 +59,13 @@ func channelRow(p layers.FSParams, c, channels int) (layers.FSParams, float32) {
 // bias) over the values of every channel's sample.
 func measureChannels(p layers.FSParams, channels []fitSample) (mse, maxAbs float64) {
 	var n int
+	var out []float32
 	for c, cs := range channels {
 		row, b := channelRow(p, c, len(channels))
-		for i, x := range cs.xs {
-			out, _ := layers.FSForward(row, x)
-			e := float64(out+b) - cs.fxs[i]
+		out = slices.Grow(out[:0], len(cs.xs))[:len(cs.xs)]
+		layers.FSForwardAll(row, cs.xs, out)
+		for i, o := range out {
+			e := float64(o+b) - cs.fxs[i]
 			mse += e * e
 			maxAbs = math.Max(maxAbs, math.Abs(e))
 			n++

@@ -1,9 +1,12 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/fewspikes/fewspikes/layers"
@@ -400,18 +403,56 @@ func (c *Conversion) SiteReports(cal *Calibration) []SiteReport {
 
 // outputError runs the SNN of m with the given site parameters on x and
 // returns the mean squared difference of its output from want (the ANN's).
+// The batches are shared among single-threaded copies of the SNN, one per
+// thread: on a small network that uses the cores better than threads
+// within each node, and each batch is computed as it would be anyway.
 func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, want *layers.Tensor, batch int) (outErr, spikesPerNeuron float64, err error) {
 	g, err := BuildSNN(m.Graph, sites, params)
 	if err != nil {
 		return 0, 0, err
 	}
-	prog, err := layers.Compile(g, layers.Options{Threads: m.Threads})
-	if err != nil {
+	if batch < 1 {
+		batch = 64
+	}
+	n := x.Shape[0]
+	batches := (n + batch - 1) / batch
+	workers := m.Threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, batches))
+	threads := m.Threads
+	if workers > 1 {
+		threads = 1
+	}
+	progs := make([]*layers.Program, workers)
+	for w := range progs {
+		if progs[w], err = layers.Compile(g, layers.Options{Threads: threads}); err != nil {
+			return 0, 0, fmt.Errorf("SNN: %w", err)
+		}
+	}
+	// Worker w runs a contiguous run of whole batches.
+	ys := make([]*layers.Tensor, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(n, w*batches/workers*batch), min(n, (w+1)*batches/workers*batch)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ys[w], errs[w] = runBatches(progs[w], m.Input.Name, m.Output, Slice(x, lo, hi), batch, nil, nil)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return 0, 0, fmt.Errorf("SNN: %w", err)
 	}
-	y, err := runBatches(prog, m.Input.Name, m.Output, x, batch, nil, nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("SNN: %w", err)
+	y := ys[0]
+	if workers > 1 {
+		y = &layers.Tensor{DType: layers.Float32, Shape: append([]int{n}, ys[0].Shape[1:]...)}
+		for _, part := range ys {
+			y.F = append(y.F, part.F...)
+		}
 	}
 	if y.Len() != want.Len() {
 		return 0, 0, fmt.Errorf("SNN output has %d values, the ANN's %d", y.Len(), want.Len())
@@ -422,9 +463,11 @@ func (m *Model) outputError(sites []Site, params map[string]layers.FSParams, x, 
 	}
 	outErr /= float64(max(1, y.Len()))
 	var spikes, elems int64
-	for _, st := range prog.SpikeStats() {
-		spikes += st.Spikes
-		elems += st.Elements
+	for _, prog := range progs {
+		for _, st := range prog.SpikeStats() {
+			spikes += st.Spikes
+			elems += st.Elements
+		}
 	}
 	if elems > 0 {
 		spikesPerNeuron = float64(spikes) / float64(elems)

@@ -349,11 +349,15 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 			defer wg.Done()
 			s := sites[i]
 			sample := stats[s.Node].Sample
+			fx := make([]float64, len(sample))
+			for j, x := range sample {
+				fx[j] = acts[i].F(float64(x))
+			}
 			channels := channelSamples(acts[i], stats[s.Node].Channels)
 			add := func(p fsfit.Params, source string, lo, hi float64) {
 				active := p.K()
 				lp := pad(toLayers(p), s.K)
-				m := measure(acts[i], lp, sample)
+				m := measureOn(lp, sample, fx)
 				if !f.opt.SharedD {
 					// Re-solve d per channel (channelD); a pooled re-solve
 					// of d would then be the same candidate.
@@ -373,7 +377,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 							}
 							prev = qActive
 							if cq, ok := channelD(q, channels); ok {
-								mq := measure(acts[i], q, sample)
+								mq := measureOn(q, sample, fx)
 								mq.MSE, mq.MaxAbsError = measureChannels(cq, channels)
 								opts[i] = append(opts[i], option{params: cq, source: source, active: qActive, lo: lo, hi: hi,
 									metrics: mq, perChannel: true, biasSteps: active - qActive})
@@ -389,7 +393,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 				}
 				if rp, ok := refitD(acts[i], lp, sample); ok {
 					opts[i] = append(opts[i], option{params: rp, source: source, active: active, lo: lo, hi: hi,
-						refit: true, metrics: measure(acts[i], rp, sample)})
+						refit: true, metrics: measureOn(rp, sample, fx)})
 				}
 			}
 			if f.opt.Mode != "fit" {
@@ -690,18 +694,28 @@ func toLayers(p fsfit.Params) layers.FSParams {
 // measure evaluates FS parameters against act on real inputs, in float32
 // as the engine computes.
 func measure(act fsfit.Activation, p layers.FSParams, xs []float32) fsfit.Metrics {
+	fx := make([]float64, len(xs))
+	for i, x := range xs {
+		fx[i] = act.F(float64(x))
+	}
+	return measureOn(p, xs, fx)
+}
+
+// measureOn is measure with the activation's values fx at xs given.
+func measureOn(p layers.FSParams, xs []float32, fx []float64) fsfit.Metrics {
 	var m fsfit.Metrics
-	for _, x := range xs {
-		out, s := layers.FSForward(p, x)
-		e := float64(out) - act.F(float64(x))
+	if len(xs) == 0 {
+		return m
+	}
+	out := make([]float32, len(xs))
+	spikes := layers.FSForwardAll(p, xs, out)
+	for i, o := range out {
+		e := float64(o) - fx[i]
 		m.MSE += e * e
 		m.MaxAbsError = math.Max(m.MaxAbsError, math.Abs(e))
-		m.SpikesPerInput += float64(s)
 	}
-	if len(xs) > 0 {
-		m.MSE /= float64(len(xs))
-		m.SpikesPerInput /= float64(len(xs))
-	}
+	m.MSE /= float64(len(xs))
+	m.SpikesPerInput = float64(spikes) / float64(len(xs))
 	return m
 }
 

@@ -269,3 +269,53 @@ func TestSensitivityMovesBudget(t *testing.T) {
 		t.Errorf("sensitivity-weighted choice %v, want [1 0]", c)
 	}
 }
+
+// The probe shares whole batches among single-threaded copies of the SNN:
+// its output error and spikes must be those of one program running every
+// batch, including a short last batch.
+func TestOutputErrorSplitMatchesOneProgram(t *testing.T) {
+	g := reluNet()
+	x := randomInputs(150, 8, 3)
+	want := randomInputs(150, 4, 4)
+	sites, _ := FindSites(g, SiteOptions{Steps: 8})
+	params := map[string]layers.FSParams{"relu": reluBinary(8, 4)}
+	var errs, spikes []float64
+	for _, threads := range []int{1, 2, 3} {
+		m, err := NewModel("relu-net", g, threads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, s, err := m.outputError(sites, params, x, want, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs, spikes = append(errs, e), append(spikes, s)
+	}
+	for i := 1; i < len(errs); i++ {
+		if errs[i] != errs[0] || spikes[i] != spikes[0] {
+			t.Fatalf("threads %d: error %v spikes %v, one program %v %v", i+1, errs[i], spikes[i], errs[0], spikes[0])
+		}
+	}
+	// And it is the real error: one program by hand.
+	snn, err := BuildSNN(g, sites, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := layers.Compile(snn, layers.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := p.Run(map[string]*layers.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mse float64
+	for i, v := range y["y"].F {
+		d := float64(v) - float64(want.F[i])
+		mse += d * d
+	}
+	mse /= float64(len(want.F))
+	if math.Abs(mse-errs[0]) > 1e-12*mse {
+		t.Fatalf("output error %v, by hand %v", errs[0], mse)
+	}
+}

@@ -82,6 +82,9 @@ func refitWeights(p layers.FSParams, sample fitSample, intercept bool) (layers.F
 	var patterns []uint64
 	var patternWeight []float64
 	index := make(map[uint64]int)
+	// Neighbouring inputs (a feature map's background, say) often share
+	// a pattern: remember the last one before asking the map.
+	lastMask, lastJ := uint64(0), -1
 	accumulate := func(x float32, f, w float64, real bool) {
 		var mask uint64
 		if intercept {
@@ -94,12 +97,16 @@ func refitWeights(p layers.FSParams, sample fitSample, intercept bool) (layers.F
 				v -= p.H[t]
 			}
 		}
-		j, ok := index[mask]
-		if !ok {
-			j = len(patterns)
-			index[mask] = j
-			patterns = append(patterns, mask)
-			patternWeight = append(patternWeight, 0)
+		j := lastJ
+		if j < 0 || mask != lastMask {
+			var ok bool
+			if j, ok = index[mask]; !ok {
+				j = len(patterns)
+				index[mask] = j
+				patterns = append(patterns, mask)
+				patternWeight = append(patternWeight, 0)
+			}
+			lastMask, lastJ = mask, j
 		}
 		patternWeight[j] += w
 		for m := mask; m != 0; m &= m - 1 {

@@ -96,7 +96,8 @@ func geluTanh64(x float64) float64 {
 	return 0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x)))
 }
 
-// TestFSRunBitIdentical drives fsRun (AVX2 where available) with special
+// TestFSRunBitIdentical drives fsRun (through FSForwardAll; AVX-512 or AVX2
+// where available) with special
 // values, negative weights, several K and lengths that leave tails, and
 // requires bit-identical outputs and exact spike counts against FSForward.
 func TestFSRunBitIdentical(t *testing.T) {
@@ -121,7 +122,7 @@ func TestFSRunBitIdentical(t *testing.T) {
 				}
 			}
 			dst := make([]float32, n)
-			spikes := fsRun(p.H, p.T, p.D, src, dst)
+			spikes := FSForwardAll(p, src, dst)
 			var want int64
 			for i, x := range src {
 				o, s := FSForward(p, x)

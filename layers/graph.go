@@ -241,3 +241,14 @@ func FSForward(p FSParams, x float32) (out float32, spikes int) {
 	}
 	return out, spikes
 }
+
+// FSForwardAll runs the FS neuron on every input of xs into out (of the
+// same length) with the engine's vector kernel and returns the number of
+// spikes: the same results as FSForward on each input, bit for bit.
+// p.D must hold K weights (one channel).
+func FSForwardAll(p FSParams, xs, out []float32) (spikes int64) {
+	if len(out) < len(xs) || len(p.T) != len(p.H) || len(p.D) != len(p.H) {
+		panic("layers: FSForwardAll: mismatched lengths")
+	}
+	return fsRun(p.H, p.T, p.D, xs, out[:len(xs)])
+}

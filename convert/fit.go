@@ -445,9 +445,9 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 // to the choice among candidates with d per channel. Per-channel weights
 // make candidates with more active steps the most accurate, and the
 // engine's time grows with active steps: on the EfficientNet-like model
-// they lower the probe error 2.7-fold but evaluation runs 1.6x the
-// ANN's time instead of 1.05x, at the same accuracy; on the nets that
-// need them they lower it 5- to 20-fold.
+// they lower the probe error 4-fold but evaluation runs 1.46x the ANN's
+// time instead of 1.24x, at the same accuracy; on the nets that need
+// them they lower it 6- to 32-fold.
 const sharedMargin = 4
 
 // choose makes the choice of FitSitesProbed among opts. Per-channel

@@ -195,13 +195,21 @@ func verifyRoundTrip(m *convert.Model, snn *layers.Graph, data []byte, x *layers
 	}
 	x = convert.Slice(x, 0, min(64, x.Shape[0]))
 	in := map[string]*layers.Tensor{m.Input.Name: x}
+	// The two runs are independent: run them side by side.
+	var got map[string]*layers.Tensor
+	var gotErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		got, gotErr = runOnce(back, in, threads)
+	}()
 	want, err := runOnce(snn, in, threads)
+	<-done
 	if err != nil {
 		return false, fmt.Errorf("run SNN: %w", err)
 	}
-	got, err := runOnce(back, in, threads)
-	if err != nil {
-		return false, fmt.Errorf("run reloaded SNN: %w", err)
+	if gotErr != nil {
+		return false, fmt.Errorf("run reloaded SNN: %w", gotErr)
 	}
 	for name, w := range want {
 		g := got[name]

@@ -240,7 +240,7 @@ func TestChooseSharedWithinMargin(t *testing.T) {
 			return tc.sharedErr, 1, nil
 		}
 		f := &Fitter{opt: FitOptions{SpikeBudget: 2.4}}
-		o, c, err := f.choose(sites, opts, map[string]float64{"a": 100}, probe)
+		o, c, err := f.choose(sites, opts, map[string]float64{"a": 100}, probes{one: probe})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -148,12 +148,16 @@ func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*
 		return nil, err
 	}
 	var probe Probe
+	var each VariantProbe
 	if cal.probeX != nil {
 		probe = func(params map[string]layers.FSParams) (float64, float64, error) {
 			return m.outputError(sites, params, cal.probeX, cal.probeY, opt.Batch)
 		}
+		each = func(base map[string]layers.FSParams, variants []SiteVariant) (ProbeResult, []ProbeResult, error) {
+			return m.outputErrorVariants(sites, base, variants, cal.probeX, cal.probeY, opt.Batch)
+		}
 	}
-	fits, err := fitter.FitSitesProbed(sites, cal.Stats, cal.neurons(sites), probe)
+	fits, err := fitter.FitSitesProbed(sites, cal.Stats, cal.neurons(sites), probe, each)
 	if err != nil {
 		return nil, err
 	}

@@ -238,7 +238,7 @@ type option struct {
 // few neurons, such as squeeze-excitation gates, cost little spike budget
 // and stay accurate.
 func (f *Fitter) FitSites(sites []Site, stats map[string]*Stats, neurons map[string]float64) ([]SiteFit, error) {
-	return f.FitSitesProbed(sites, stats, neurons, nil)
+	return f.FitSitesProbed(sites, stats, neurons, nil, nil)
 }
 
 // Probe measures the network's output error (against the ANN, on
@@ -255,7 +255,7 @@ type Probe func(params map[string]layers.FSParams) (outErr, spikesPerNeuron floa
 // goes where the output is sensitive: each site takes the candidate
 // minimising sensitivity·MSE + λ·neurons·spikes with the smallest λ that
 // meets the budget.
-func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons map[string]float64, probe Probe) ([]SiteFit, error) {
+func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons map[string]float64, probe Probe, each VariantProbe) ([]SiteFit, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	acts := make([]fsfit.Activation, len(sites))
@@ -426,7 +426,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 			}
 		}
 	}
-	opts, choice, err := f.choose(sites, opts, neurons, probe)
+	opts, choice, err := f.choose(sites, opts, neurons, probes{one: probe, each: each})
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +454,7 @@ const sharedMargin = 4
 // candidates (channelD) and shared ones are chosen among separately, and
 // with a probe, the shared choice is kept when its output error is
 // within sharedMargin of the per-channel one's.
-func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float64, probe Probe) ([][]option, []int, error) {
+func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float64, probe probes) ([][]option, []int, error) {
 	split := func(perChannel bool) [][]option {
 		out := make([][]option, len(opts))
 		for i := range opts {
@@ -473,7 +473,7 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 	// (NaN when it made none).
 	pick := func(o [][]option) ([][]option, []int, float64, error) {
 		c := chooseOptions(sites, o, neurons, f.opt.SpikeBudget, nil)
-		if probe != nil && f.opt.SpikeBudget >= 0 && !sameChoice(c, chooseOptions(sites, o, neurons, -1, nil)) {
+		if probe.one != nil && f.opt.SpikeBudget >= 0 && !sameChoice(c, chooseOptions(sites, o, neurons, -1, nil)) {
 			return probedChoice(sites, o, neurons, f.opt.SpikeBudget, probe)
 		}
 		return o, c, math.NaN(), nil
@@ -482,14 +482,14 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 		if !math.IsNaN(e) {
 			return e, nil
 		}
-		e, _, err := probe(chosenParams(sites, o, c))
+		e, _, err := probe.one(chosenParams(sites, o, c))
 		if err != nil {
 			return 0, fmt.Errorf("probe: %w", err)
 		}
 		return e, nil
 	}
 	channel, shared := split(true), split(false)
-	if probe == nil || f.opt.SharedD {
+	if probe.one == nil || f.opt.SharedD {
 		o := channel
 		if f.opt.SharedD {
 			o = shared
@@ -742,15 +742,11 @@ func chosenParams(sites []Site, opts [][]option, choice []int) map[string]layers
 	return params
 }
 
-func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[string]float64, probe Probe) (sens, limit []float64, err error) {
+func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[string]float64, probe probes) (sens, limit []float64, err error) {
 	best := chooseOptions(sites, opts, neurons, -1, nil)
 	params := make(map[string]layers.FSParams, len(sites))
 	for i, s := range sites {
 		params[s.Node] = opts[i][best[i]].params
-	}
-	base, _, err := probe(params)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sensitivity probe: %w", err)
 	}
 	sens = make([]float64, len(sites))
 	limit = make([]float64, len(sites))
@@ -758,7 +754,10 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 	for _, s := range sites {
 		total += math.Max(neurons[s.Node], 1)
 	}
-	var measured []float64
+	// Each site is probed at one cheaper candidate, the others at their
+	// most accurate.
+	var variants []SiteVariant
+	var probed, cheaper []int
 	for i, s := range sites {
 		if math.Max(neurons[s.Node], 1) < tinySite*total {
 			// A tiny site keeps its most accurate candidate whatever its
@@ -781,14 +780,18 @@ func sensitivities(sites []Site, opts [][]option, budgeted []int, neurons map[st
 			sens[i] = -1 // filled in below
 			continue
 		}
-		params[s.Node] = opts[i][c].params
-		e, _, err := probe(params)
-		params[s.Node] = b.params
-		if err != nil {
-			return nil, nil, fmt.Errorf("sensitivity probe of site %q: %w", s.Node, err)
-		}
+		variants = append(variants, SiteVariant{Site: s.Node, Params: opts[i][c].params})
+		probed, cheaper = append(probed, i), append(cheaper, c)
+	}
+	base, res, err := probe.variants(params, variants, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sensitivity probe: %w", err)
+	}
+	var measured []float64
+	for k, i := range probed {
+		c, b := cheaper[k], opts[i][best[i]]
 		limit[i] = trustFactor * opts[i][c].metrics.MSE
-		sens[i] = math.Max(e-base, 0) / (opts[i][c].metrics.MSE - b.metrics.MSE)
+		sens[i] = math.Max(res[k].OutErr-base.OutErr, 0) / (opts[i][c].metrics.MSE - b.metrics.MSE)
 		measured = append(measured, sens[i])
 	}
 	// Probes can add no error (noise, cancellation); a floor of a
@@ -816,6 +819,34 @@ const tinySite = 0.01
 // sensitivity was measured at.
 const trustFactor = 3
 
+// probes are the ways to measure the network: one choice at a time, and
+// (if each is set) a choice and its variants at one site each together.
+type probes struct {
+	one  Probe
+	each VariantProbe
+}
+
+// variants measures base (if needBase) and each variant of it.
+func (p probes) variants(base map[string]layers.FSParams, variants []SiteVariant, needBase bool) (ProbeResult, []ProbeResult, error) {
+	if p.each != nil {
+		return p.each(base, variants)
+	}
+	var b ProbeResult
+	var err error
+	if needBase {
+		if b.OutErr, b.SpikesPerNeuron, err = p.one(base); err != nil {
+			return b, nil, err
+		}
+	}
+	res := make([]ProbeResult, len(variants))
+	for i, v := range variants {
+		if res[i].OutErr, res[i].SpikesPerNeuron, err = p.one(withSite(base, v)); err != nil {
+			return b, nil, fmt.Errorf("site %q: %w", v.Site, err)
+		}
+	}
+	return b, res, nil
+}
+
 // probeRounds is the number of times the sensitivity-weighted choice is
 // made: each round measures the sensitivities around the previous round's
 // choice and corrects the budget by the spikes the network really spent.
@@ -830,13 +861,13 @@ const probeRounds = 3
 // because in the SNN the sites see the upstream sites' errors: the budget
 // the next round aims at is corrected by their ratio. It returns the
 // option lists the choice indexes.
-func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, budget float64, probe Probe) ([][]option, []int, float64, error) {
+func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, budget float64, probe probes) ([][]option, []int, float64, error) {
 	start := time.Now()
 	var bestOpts [][]option
 	var bestChoice []int
 	bestErr, bestSpikes := math.Inf(1), math.Inf(1)
 	consider := func(o [][]option, c []int, what string) (float64, error) {
-		e, spk, err := probe(chosenParams(sites, o, c))
+		e, spk, err := probe.one(chosenParams(sites, o, c))
 		if err != nil {
 			return 0, fmt.Errorf("sensitivity probe: %w", err)
 		}
@@ -928,6 +959,8 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 	for range slackRounds {
 		upI, upJ := -1, -1
 		upErr, upSpikes := bestErr, bestSpikes
+		var variants []SiteVariant
+		var up, to []int
 		for i, s := range sites {
 			cur := bestOpts[i][choice[i]].metrics
 			share := math.Max(neurons[s.Node], 1) / total
@@ -940,20 +973,25 @@ func probedChoice(sites []Site, opts [][]option, neurons map[string]float64, bud
 					j = k
 				}
 			}
-			if j < 0 {
-				continue
+			if j >= 0 {
+				variants = append(variants, SiteVariant{Site: s.Node, Params: bestOpts[i][j].params})
+				up, to = append(up, i), append(to, j)
 			}
-			c := slices.Clone(choice)
-			c[i] = j
-			e, spk, err := probe(chosenParams(sites, bestOpts, c))
-			if err != nil {
-				return nil, nil, 0, fmt.Errorf("sensitivity probe: %w", err)
-			}
+		}
+		if len(variants) == 0 {
+			break
+		}
+		_, res, err := probe.variants(chosenParams(sites, bestOpts, choice), variants, false)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("sensitivity probe: %w", err)
+		}
+		for k, i := range up {
+			e, spk := res[k].OutErr, res[k].SpikesPerNeuron
 			if debugOptions {
-				fmt.Printf("probe slack %s: output error %.4g, %.3f spikes/neuron\n", s.Node, e, spk)
+				fmt.Printf("probe slack %s: output error %.4g, %.3f spikes/neuron\n", sites[i].Node, e, spk)
 			}
 			if spk <= budget && e < upErr {
-				upI, upJ, upErr, upSpikes = i, j, e, spk
+				upI, upJ, upErr, upSpikes = i, to[k], e, spk
 			}
 		}
 		if upI < 0 {

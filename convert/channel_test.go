@@ -220,7 +220,8 @@ func TestUnrollBias(t *testing.T) {
 }
 
 // The choice with one d per site is kept when the probe finds its output
-// error within sharedMargin of the per-channel choice's, and not beyond.
+// error within sharedMargin of the per-channel choice's, and not beyond,
+// nor when that error exceeds sharedErrorLimit of the outputs' variance.
 func TestChooseSharedWithinMargin(t *testing.T) {
 	sites := []Site{{Node: "a", K: 2}}
 	shared := layers.FSParams{H: []float32{1, 1}, T: []float32{0, 1}, D: []float32{1, 1}}
@@ -230,9 +231,15 @@ func TestChooseSharedWithinMargin(t *testing.T) {
 		{params: perChannel, perChannel: true, metrics: fsfit.Metrics{MSE: 1e-3, SpikesPerInput: 1}},
 	}}
 	for _, tc := range []struct {
-		sharedErr  float64
-		wantShared bool
-	}{{sharedErr: 0.9 * sharedMargin, wantShared: true}, {sharedErr: 1.1 * sharedMargin, wantShared: false}} {
+		sharedErr, variance float64
+		wantShared          bool
+	}{
+		{sharedErr: 0.9 * sharedMargin, wantShared: true},
+		{sharedErr: 1.1 * sharedMargin, wantShared: false},
+		// Within the margin, but a large part of the outputs' variance.
+		{sharedErr: 0.9 * sharedMargin, variance: 0.9 * sharedMargin / sharedErrorLimit / 2, wantShared: false},
+		{sharedErr: 0.9 * sharedMargin, variance: 0.9 * sharedMargin / sharedErrorLimit * 2, wantShared: true},
+	} {
 		probe := func(params map[string]layers.FSParams) (float64, float64, error) {
 			if len(params["a"].D) > 2 {
 				return 1, 1, nil // the per-channel candidate's output error
@@ -240,12 +247,12 @@ func TestChooseSharedWithinMargin(t *testing.T) {
 			return tc.sharedErr, 1, nil
 		}
 		f := &Fitter{opt: FitOptions{SpikeBudget: 2.4}}
-		o, c, err := f.choose(sites, opts, map[string]float64{"a": 100}, probes{one: probe})
+		o, c, err := f.choose(sites, opts, map[string]float64{"a": 100}, Probes{One: probe, OutputVariance: tc.variance})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := !o[0][c[0]].perChannel; got != tc.wantShared {
-			t.Errorf("shared error %g vs per-channel 1: shared chosen = %v, want %v", tc.sharedErr, got, tc.wantShared)
+			t.Errorf("shared error %g vs per-channel 1 (output variance %g): shared chosen = %v, want %v", tc.sharedErr, tc.variance, got, tc.wantShared)
 		}
 	}
 }

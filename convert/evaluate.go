@@ -147,17 +147,17 @@ func (m *Model) Convert(cal *Calibration, k int, fitter *Fitter, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
-	var probe Probe
-	var each VariantProbe
+	var probe Probes
 	if cal.probeX != nil {
-		probe = func(params map[string]layers.FSParams) (float64, float64, error) {
+		probe.One = func(params map[string]layers.FSParams) (float64, float64, error) {
 			return m.outputError(sites, params, cal.probeX, cal.probeY, opt.Batch)
 		}
-		each = func(base map[string]layers.FSParams, variants []SiteVariant) (ProbeResult, []ProbeResult, error) {
+		probe.Each = func(base map[string]layers.FSParams, variants []SiteVariant) (ProbeResult, []ProbeResult, error) {
 			return m.outputErrorVariants(sites, base, variants, cal.probeX, cal.probeY, opt.Batch)
 		}
+		probe.OutputVariance = variance(cal.probeY.F)
 	}
-	fits, err := fitter.FitSitesProbed(sites, cal.Stats, cal.neurons(sites), probe, each)
+	fits, err := fitter.FitSitesProbed(sites, cal.Stats, cal.neurons(sites), probe)
 	if err != nil {
 		return nil, err
 	}
@@ -490,4 +490,22 @@ func (s SiteReport) SourceLabel() string {
 		return s.Source + "+d"
 	}
 	return s.Source
+}
+
+// variance is the variance of xs.
+func variance(xs []float32) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var mean float64
+	for _, x := range xs {
+		mean += float64(x)
+	}
+	mean /= float64(len(xs))
+	var v float64
+	for _, x := range xs {
+		d := float64(x) - mean
+		v += d * d
+	}
+	return v / float64(len(xs))
 }

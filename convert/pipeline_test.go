@@ -250,7 +250,7 @@ func TestSensitivityMovesBudget(t *testing.T) {
 		return e, 0, nil
 	}
 	budgeted := chooseOptions(sites, opts, neurons, 2.5, nil)
-	sens, _, err := sensitivities(sites, opts, budgeted, neurons, probes{one: probe})
+	sens, _, err := sensitivities(sites, opts, budgeted, neurons, Probes{One: probe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestSensitivityMovesBudget(t *testing.T) {
 		t.Errorf("sensitivity-weighted choice %v, want [0 1] (the insensitive site b saves the spikes)", c)
 	}
 	coef["a"], coef["b"] = 1, 50
-	sens, _, err = sensitivities(sites, opts, budgeted, neurons, probes{one: probe})
+	sens, _, err = sensitivities(sites, opts, budgeted, neurons, Probes{One: probe})
 	if err != nil {
 		t.Fatal(err)
 	}

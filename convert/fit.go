@@ -446,7 +446,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 // make candidates with more active steps the most accurate, and the
 // engine's time grows with active steps: on the EfficientNet-like model
 // they lower the probe error 4-fold but evaluation runs 1.46x the ANN's
-// time instead of 1.24x, at the same accuracy; on the nets that need
+// time instead of 1.25x, at the same accuracy; on the nets that need
 // them they lower it 6- to 32-fold.
 const sharedMargin = 4
 

@@ -77,12 +77,12 @@ func TestCLIRunMatchesPyTorch(t *testing.T) {
 }
 
 // TestCLIRunOnIDXTestSet feeds the committed IDX test split (uint8
-// [2000,28,28], gzip) to an embedded model file: --scale-bytes and the
+// [2000,28,28], gzip) to an embedded model file: --scale-uint8 and the
 // reshape to [N,1,28,28] must give PyTorch's predictions.
 func TestCLIRunOnIDXTestSet(t *testing.T) {
 	outPath := filepath.Join(t.TempDir(), "logits.npy")
 	_, stderr, code := fewspikes(t, "run", filepath.Join(modelsDir, "cnn-gelu.onnx"),
-		"--input", filepath.Join(modelsDir, "data", "mnist-test-images.idx.gz"), "--scale-bytes",
+		"--input", filepath.Join(modelsDir, "data", "mnist-test-images.idx.gz"), "--scale-uint8",
 		"--output", outPath)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

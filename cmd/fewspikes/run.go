@@ -30,7 +30,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "steps", Value: 16, Usage: "FS time steps K for --snn"},
 			&cli.IntFlag{Name: "batch", Value: 256, Usage: "samples per engine run (dynamic-batch models)"},
 			&cli.IntFlag{Name: "threads", Usage: "threads (0: all cores)"},
-			&cli.BoolFlag{Name: "scale-bytes", Usage: "divide uint8 input by 255"},
+			&cli.BoolFlag{Name: "scale-uint8", Aliases: []string{"scale-bytes"}, Usage: "divide uint8 input by 255"},
 		},
 		Action: runAction,
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
@@ -62,7 +62,7 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return badInputf("%s: %w", path, err)
 	}
-	x, err := dataset.LoadInputs(c.String("input"), dataset.Options{ScaleBytes: c.Bool("scale-bytes")})
+	x, err := dataset.LoadInputs(c.String("input"), dataset.Options{ScaleBytes: c.Bool("scale-uint8")})
 	if err != nil {
 		return badInputf("run: --input: %w", err)
 	}

@@ -66,6 +66,9 @@ func convertCommand() *cli.Command {
 				return err
 			}
 			so.Steps = steps[0]
+			if err := checkOutputDir("--out", c.String("out")); err != nil {
+				return err
+			}
 			lm, err := loadModel(c, args)
 			if err != nil {
 				return err

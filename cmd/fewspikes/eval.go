@@ -229,6 +229,11 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if dir := c.String("report"); dir != "" {
+				if err := checkOutputDir("--report", dir); err != nil {
+					return err
+				}
+			}
 			lm, err := loadModel(c, args)
 			if err != nil {
 				return err

@@ -62,70 +62,9 @@ func (m *Model) outputErrorVariantsIn(sites []Site, base map[string]layers.FSPar
 	if err != nil {
 		return ProbeResult{}, nil, err
 	}
-	producer := make(map[string]int)
-	consumers := make(map[string][]int)
-	index := make(map[string]int)
-	for i, n := range g.Nodes {
-		index[n.Name] = i
-		for _, o := range n.Outputs {
-			producer[o] = i
-		}
-		for _, in := range n.Inputs {
-			consumers[in] = append(consumers[in], i)
-		}
-	}
-	// The cone of each variant's site, and the values entering it.
-	type cone struct {
-		nodes []bool
-		cut   []string
-		prog  *layers.Program
-		fs    map[string]bool // FS nodes in the cone
-	}
-	cones := make([]*cone, len(variants))
-	var cutNames []string
-	isCut := make(map[string]bool)
-	for vi, v := range variants {
-		start, ok := index[v.Site]
-		if !ok {
-			return ProbeResult{}, nil, fmt.Errorf("variant site %q not in the SNN", v.Site)
-		}
-		c := &cone{nodes: make([]bool, len(g.Nodes)), fs: make(map[string]bool)}
-		c.nodes[start] = true
-		for i := start; i < len(g.Nodes); i++ { // nodes are topological
-			if !c.nodes[i] {
-				continue
-			}
-			for _, o := range g.Nodes[i].Outputs {
-				for _, j := range consumers[o] {
-					c.nodes[j] = true
-				}
-			}
-		}
-		seen := make(map[string]bool)
-		for i, in := range c.nodes {
-			if !in {
-				continue
-			}
-			n := g.Nodes[i]
-			if n.Op == "FS" {
-				c.fs[n.Name] = true
-			}
-			for _, t := range n.Inputs {
-				if t == "" || seen[t] || g.Initializers[t] != nil {
-					continue
-				}
-				if p, ok := producer[t]; ok && c.nodes[p] {
-					continue
-				}
-				seen[t] = true
-				c.cut = append(c.cut, t)
-				if !isCut[t] {
-					isCut[t] = true
-					cutNames = append(cutNames, t)
-				}
-			}
-		}
-		cones[vi] = c
+	cones, cutNames, err := siteCones(g, variants)
+	if err != nil {
+		return ProbeResult{}, nil, err
 	}
 	// The base run returns the values the cones start from.
 	gb := *g
@@ -283,6 +222,79 @@ func (m *Model) outputErrorVariantsIn(sites []Site, base map[string]layers.FSPar
 		res[vi] = ProbeResult{OutErr: sums[vi] / float64(max(1, outLen)), SpikesPerNeuron: perNeuron(total)}
 	}
 	return b, res, nil
+}
+
+// cone is the part of an SNN downstream of one site: its nodes (by index,
+// the site's FS node first among them), the values entering it from
+// outside, and its FS nodes.
+type cone struct {
+	nodes []bool
+	cut   []string
+	fs    map[string]bool
+}
+
+// siteCones returns the cone of each variant's site in g (whose nodes are
+// in topological order) and every value entering any of them, once.
+func siteCones(g *layers.Graph, variants []SiteVariant) ([]cone, []string, error) {
+	producer := make(map[string]int)
+	consumers := make(map[string][]int)
+	index := make(map[string]int)
+	for i, n := range g.Nodes {
+		index[n.Name] = i
+		for _, o := range n.Outputs {
+			producer[o] = i
+		}
+		for _, in := range n.Inputs {
+			consumers[in] = append(consumers[in], i)
+		}
+	}
+	cones := make([]cone, len(variants))
+	var cutNames []string
+	isCut := make(map[string]bool)
+	for vi, v := range variants {
+		start, ok := index[v.Site]
+		if !ok {
+			return nil, nil, fmt.Errorf("variant site %q not in the SNN", v.Site)
+		}
+		c := cone{nodes: make([]bool, len(g.Nodes)), fs: make(map[string]bool)}
+		c.nodes[start] = true
+		for i := start; i < len(g.Nodes); i++ {
+			if !c.nodes[i] {
+				continue
+			}
+			for _, o := range g.Nodes[i].Outputs {
+				for _, j := range consumers[o] {
+					c.nodes[j] = true
+				}
+			}
+		}
+		seen := make(map[string]bool)
+		for i, in := range c.nodes {
+			if !in {
+				continue
+			}
+			n := g.Nodes[i]
+			if n.Op == "FS" {
+				c.fs[n.Name] = true
+			}
+			for _, t := range n.Inputs {
+				if t == "" || seen[t] || g.Initializers[t] != nil {
+					continue
+				}
+				if p, ok := producer[t]; ok && c.nodes[p] {
+					continue
+				}
+				seen[t] = true
+				c.cut = append(c.cut, t)
+				if !isCut[t] {
+					isCut[t] = true
+					cutNames = append(cutNames, t)
+				}
+			}
+		}
+		cones[vi] = c
+	}
+	return cones, cutNames, nil
 }
 
 // withSite is base with v's site taking v's parameters.

@@ -121,8 +121,18 @@ func TestFSRunBitIdentical(t *testing.T) {
 					src[i] = float32(r.NormFloat64() * 3)
 				}
 			}
-			dst := make([]float32, n)
+			// Guard values after the output catch writes past its end.
+			buf := make([]float32, n+64)
+			for i := range buf {
+				buf[i] = 12345
+			}
+			dst := buf[:n]
 			spikes := FSForwardAll(p, src, dst)
+			for i, v := range buf[n:] {
+				if v != 12345 {
+					t.Fatalf("K=%d n=%d: wrote %v past the output's end (+%d)", k, n, v, i)
+				}
+			}
 			var want int64
 			for i, x := range src {
 				o, s := FSForward(p, x)

@@ -11,6 +11,9 @@ func fsAVX512(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 //go:noescape
 func fsAVX512Tail(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 
+//go:noescape
+func fsAVX512Tail1(n int, src, dst, h, th, d *float32, k int) (spikes int64)
+
 // fsMaxAsm bounds one assembly call so that no 32-bit lane counter can
 // overflow (each lane counts at most fsMaxAsm/8·K spikes with AVX2,
 // fsMaxAsm/16·K with AVX-512).
@@ -34,8 +37,11 @@ func fsRun(h, th, d, src, dst []float32) int64 {
 		src, dst = src[n:], dst[n:]
 	}
 	if hasAVX512 {
-		if len(src) > 0 {
+		switch {
+		case len(src) > 16:
 			spikes += fsAVX512Tail(len(src), &src[0], &dst[0], &h[0], &th[0], &d[0], k)
+		case len(src) > 0:
+			spikes += fsAVX512Tail1(len(src), &src[0], &dst[0], &h[0], &th[0], &d[0], k)
 		}
 		return spikes
 	}

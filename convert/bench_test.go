@@ -2,7 +2,7 @@ package convert
 
 import (
 	"fmt"
-	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/fewspikes/fewspikes/layers"
@@ -125,13 +125,14 @@ func BenchmarkEvalConverted(b *testing.B) {
 			prog *layers.Program
 		}{{"ANN", m.prog}, {"SNN", snnProg}} {
 			b.Run(fmt.Sprintf("seed%d/%s", seed, c.name), func(b *testing.B) {
-				// The conversion leaves garbage behind, and a program's
-				// first run sizes its buffers: neither belongs to the
-				// timing.
+				// The conversion leaves garbage behind (which the runtime's
+				// scavenger would release during the timing), and a
+				// program's first run sizes its buffers: neither belongs
+				// to the timing.
 				if _, err := runBatches(c.prog, m.Input.Name, m.Output, x, 64, nil, nil); err != nil {
 					b.Fatal(err)
 				}
-				runtime.GC()
+				debug.FreeOSMemory()
 				for b.Loop() {
 					if _, err := runBatches(c.prog, m.Input.Name, m.Output, x, 64, nil, nil); err != nil {
 						b.Fatal(err)

@@ -445,7 +445,7 @@ func (f *Fitter) FitSitesProbed(sites []Site, stats map[string]*Stats, neurons m
 // to the choice among candidates with d per channel. Per-channel weights
 // make candidates with more active steps the most accurate, and the
 // engine's time grows with active steps: on the EfficientNet-like model
-// they lower the probe error 4-fold but evaluation runs 1.46x the ANN's
+// they lower the probe error 4-fold but evaluation runs 1.41x the ANN's
 // time instead of 1.25x, at the same accuracy; on the nets that need
 // them they lower it 6- to 32-fold.
 const sharedMargin = 4

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/fewspikes/fewspikes/layers"
@@ -65,6 +66,17 @@ func (m *Model) outputErrorVariantsIn(sites []Site, base map[string]layers.FSPar
 	cones, cutNames, err := siteCones(g, variants)
 	if err != nil {
 		return ProbeResult{}, nil, err
+	}
+	// A site whose cone does not reach the output (a dead branch) cannot
+	// run on its own: then every variant runs whole.
+	for _, c := range cones {
+		reaches := false
+		for i, in := range c.nodes {
+			reaches = reaches || (in && slices.Contains(g.Nodes[i].Outputs, m.Output))
+		}
+		if !reaches {
+			return whole()
+		}
 	}
 	// The base run returns the values the cones start from.
 	gb := *g
@@ -134,9 +146,7 @@ func (m *Model) outputErrorVariantsIn(sites []Site, base map[string]layers.FSPar
 			if chunk == 0 {
 				for _, t := range cutNames {
 					if v[t] == nil {
-						// A cone the engine cannot run on its own (one
-						// that does not lead to the output, say).
-						return whole()
+						return whole() // a value the base run did not give
 					}
 				}
 				chunk = max(1, memory/max(1, bytes))

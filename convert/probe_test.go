@@ -99,3 +99,39 @@ func TestVariantsMatchWholeRuns(t *testing.T) {
 		})
 	}
 }
+
+// A site on a branch that does not reach the output has no cone to run
+// alone: the probe then measures every variant whole, with the same
+// results as whole runs (its spikes still count).
+func TestVariantsDeadBranch(t *testing.T) {
+	g := reluNet()
+	g.Nodes = append(g.Nodes, &layers.Node{Name: "dead", Op: "Relu", Inputs: []string{"a"}, Outputs: []string{"unused"}, Attrs: layers.Attrs{}})
+	m, err := NewModel("dead-branch", g, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomInputs(40, 8, 5)
+	want, err := runBatches(m.prog, m.Input.Name, m.Output, x, 16, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites, err := FindSites(g, SiteOptions{Steps: 8})
+	if err != nil || len(sites) != 2 {
+		t.Fatalf("sites %v, %v: want relu and dead", sites, err)
+	}
+	base := map[string]layers.FSParams{"relu": reluBinary(8, 4), "dead": reluBinary(8, 4)}
+	variants := []SiteVariant{{Site: "relu", Params: reluBinary(8, 2)}, {Site: "dead", Params: reluBinary(8, 8)}}
+	_, res, err := m.outputErrorVariants(sites, base, variants, x, want, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range variants {
+		e, spk, err := m.outputError(sites, withSite(base, v), x, want, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i].OutErr != e || res[i].SpikesPerNeuron != spk {
+			t.Fatalf("site %q: %v, whole run %v %v", v.Site, res[i], e, spk)
+		}
+	}
+}

@@ -13,15 +13,7 @@ import (
 // channel removes each channel's mean error and most of the error a d
 // shared by all channels leaves, without changing a spike.
 func TestChannelDBeatsSharedD(t *testing.T) {
-	act, err := fsfit.Lookup("silu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, ok := fsfit.Library("silu", 8)
-	if !ok {
-		t.Skip("no silu K=8 in the library")
-	}
-	p := pad(toLayers(lib), 16)
+	act, p := librarySiLU8(t)
 	rng := rand.New(rand.NewSource(2))
 	centres := []struct{ mean, std float64 }{{-0.6, 0.1}, {0.3, 0.2}, {2, 0.5}, {-3, 1}}
 	channels := make([][]float32, len(centres))

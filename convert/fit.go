@@ -477,24 +477,30 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 		}
 		return out
 	}
-	// pick returns the choice among o and its output error on the probe
-	// (NaN when it made none).
-	pick := func(o [][]option) ([][]option, []int, float64, error) {
-		c := chooseOptions(sites, o, neurons, f.opt.SpikeBudget, nil)
-		if probe.One != nil && f.opt.SpikeBudget >= 0 && !sameChoice(c, chooseOptions(sites, o, neurons, -1, nil)) {
-			return probedChoice(sites, o, neurons, f.opt.SpikeBudget, probe)
-		}
-		return o, c, math.NaN(), nil
-	}
-	probed := func(o [][]option, c []int, e float64) (float64, error) {
-		if !math.IsNaN(e) {
-			return e, nil
-		}
+	// probed is the output error of choice c among o on the probe.
+	probed := func(o [][]option, c []int) (float64, error) {
 		e, _, err := probe.One(chosenParams(sites, o, c))
 		if err != nil {
 			return 0, fmt.Errorf("probe: %w", err)
 		}
 		return e, nil
+	}
+	// pick returns the choice among o and, if measure, its output error
+	// (measured by probedChoice when that made the choice; NaN without a
+	// probe).
+	pick := func(o [][]option, measure bool) ([][]option, []int, float64, error) {
+		c := chooseOptions(sites, o, neurons, f.opt.SpikeBudget, nil)
+		if probe.One == nil {
+			return o, c, math.NaN(), nil
+		}
+		if f.opt.SpikeBudget >= 0 && !sameChoice(c, chooseOptions(sites, o, neurons, -1, nil)) {
+			return probedChoice(sites, o, neurons, f.opt.SpikeBudget, probe)
+		}
+		if !measure {
+			return o, c, math.NaN(), nil
+		}
+		e, err := probed(o, c)
+		return o, c, e, err
 	}
 	channel, shared := split(true), split(false)
 	if probe.One == nil || f.opt.SharedD {
@@ -502,14 +508,11 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 		if f.opt.SharedD {
 			o = shared
 		}
-		o, c, _, err := pick(o)
+		o, c, _, err := pick(o, false)
 		return o, c, err
 	}
-	so, sc, se, err := pick(shared)
+	so, sc, se, err := pick(shared, true)
 	if err != nil {
-		return nil, nil, err
-	}
-	if se, err = probed(so, sc, se); err != nil {
 		return nil, nil, err
 	}
 	// A shared choice whose output error is a sizeable part of the
@@ -522,7 +525,7 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 	// The per-channel candidates' error within the budget is at least
 	// that of the most accurate ones: when even those do not beat the
 	// shared choice by the margin, the budgeted choice need not be made.
-	best, err := probed(channel, chooseOptions(sites, channel, neurons, -1, nil), math.NaN())
+	best, err := probed(channel, chooseOptions(sites, channel, neurons, -1, nil))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -532,11 +535,8 @@ func (f *Fitter) choose(sites []Site, opts [][]option, neurons map[string]float6
 	if se <= margin*best {
 		return so, sc, nil
 	}
-	co, cc, ce, err := pick(channel)
+	co, cc, ce, err := pick(channel, true)
 	if err != nil {
-		return nil, nil, err
-	}
-	if ce, err = probed(co, cc, ce); err != nil {
 		return nil, nil, err
 	}
 	if debugOptions {
@@ -706,17 +706,8 @@ func toLayers(p fsfit.Params) layers.FSParams {
 	return layers.FSParams{H: h, T: t, D: d}
 }
 
-// measure evaluates FS parameters against act on real inputs, in float32
-// as the engine computes.
-func measure(act fsfit.Activation, p layers.FSParams, xs []float32) fsfit.Metrics {
-	fx := make([]float64, len(xs))
-	for i, x := range xs {
-		fx[i] = act.F(float64(x))
-	}
-	return measureOn(p, xs, fx)
-}
-
-// measureOn is measure with the activation's values fx at xs given.
+// measureOn measures p against the activation's values fx at xs, in
+// float32 as the network runs.
 func measureOn(p layers.FSParams, xs []float32, fx []float64) fsfit.Metrics {
 	var m fsfit.Metrics
 	if len(xs) == 0 {
@@ -851,20 +842,7 @@ func (p Probes) variants(base map[string]layers.FSParams, variants []SiteVariant
 	if p.Each != nil {
 		return p.Each(base, variants)
 	}
-	var b ProbeResult
-	var err error
-	if needBase {
-		if b.OutErr, b.SpikesPerNeuron, err = p.One(base); err != nil {
-			return b, nil, err
-		}
-	}
-	res := make([]ProbeResult, len(variants))
-	for i, v := range variants {
-		if res[i].OutErr, res[i].SpikesPerNeuron, err = p.One(withSite(base, v)); err != nil {
-			return b, nil, fmt.Errorf("site %q: %w", v.Site, err)
-		}
-	}
-	return b, res, nil
+	return variantsWhole(p.One, base, variants, needBase)
 }
 
 // probeRounds is the number of times the sensitivity-weighted choice is

@@ -45,19 +45,10 @@ func (m *Model) outputErrorVariants(sites []Site, base map[string]layers.FSParam
 // bytes of base values (but at least one batch's).
 func (m *Model) outputErrorVariantsIn(sites []Site, base map[string]layers.FSParams, variants []SiteVariant, x, want *layers.Tensor, batch, memory int) (ProbeResult, []ProbeResult, error) {
 	whole := func() (ProbeResult, []ProbeResult, error) {
-		var b ProbeResult
-		var err error
-		if b.OutErr, b.SpikesPerNeuron, err = m.outputError(sites, base, x, want, batch); err != nil {
-			return b, nil, err
+		one := func(params map[string]layers.FSParams) (float64, float64, error) {
+			return m.outputError(sites, params, x, want, batch)
 		}
-		res := make([]ProbeResult, len(variants))
-		for i, v := range variants {
-			p := withSite(base, v)
-			if res[i].OutErr, res[i].SpikesPerNeuron, err = m.outputError(sites, p, x, want, batch); err != nil {
-				return b, nil, err
-			}
-		}
-		return b, res, nil
+		return variantsWhole(one, base, variants, true)
 	}
 	g, err := BuildSNN(m.Graph, sites, base)
 	if err != nil {
@@ -305,6 +296,25 @@ func siteCones(g *layers.Graph, variants []SiteVariant) ([]cone, []string, error
 		cones[vi] = c
 	}
 	return cones, cutNames, nil
+}
+
+// variantsWhole measures base (if needBase) and each variant of it with
+// one whole run each.
+func variantsWhole(one Probe, base map[string]layers.FSParams, variants []SiteVariant, needBase bool) (ProbeResult, []ProbeResult, error) {
+	var b ProbeResult
+	var err error
+	if needBase {
+		if b.OutErr, b.SpikesPerNeuron, err = one(base); err != nil {
+			return b, nil, err
+		}
+	}
+	res := make([]ProbeResult, len(variants))
+	for i, v := range variants {
+		if res[i].OutErr, res[i].SpikesPerNeuron, err = one(withSite(base, v)); err != nil {
+			return b, nil, fmt.Errorf("site %q: %w", v.Site, err)
+		}
+	}
+	return b, res, nil
 }
 
 // withSite is base with v's site taking v's parameters.

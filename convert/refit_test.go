@@ -13,15 +13,7 @@ import (
 // error and does not raise the error on those inputs much (the fit also
 // weighs a uniform floor over the range, so it may trade a little).
 func TestRefitDZeroMeanSameSpikes(t *testing.T) {
-	act, err := fsfit.Lookup("silu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, ok := fsfit.Library("silu", 8)
-	if !ok {
-		t.Skip("no silu K=8 in the library")
-	}
-	p := pad(toLayers(lib), 16)
+	act, p := librarySiLU8(t)
 	rng := rand.New(rand.NewSource(1))
 	xs := make([]float32, 20000)
 	for i := range xs {
@@ -50,4 +42,27 @@ func TestRefitDZeroMeanSameSpikes(t *testing.T) {
 		t.Errorf("padded steps became active: %d -> %d", trimInert(p).K(), trimInert(rp).K())
 	}
 	t.Logf("MSE %.3g -> %.3g at %.2f spikes", before.MSE, after.MSE, after.SpikesPerInput)
+}
+
+// measure is measureOn with the activation computed at xs.
+func measure(act fsfit.Activation, p layers.FSParams, xs []float32) fsfit.Metrics {
+	fx := make([]float64, len(xs))
+	for i, x := range xs {
+		fx[i] = act.F(float64(x))
+	}
+	return measureOn(p, xs, fx)
+}
+
+// librarySiLU8 is SiLU and its 8-step library neuron padded to 16 steps.
+func librarySiLU8(t *testing.T) (fsfit.Activation, layers.FSParams) {
+	t.Helper()
+	act, err := fsfit.Lookup("silu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, ok := fsfit.Library("silu", 8)
+	if !ok {
+		t.Skip("no silu K=8 in the library")
+	}
+	return act, pad(toLayers(lib), 16)
 }

@@ -101,18 +101,18 @@ func (b *batch) solveD(p Params) float64 {
 	a := make([]float64, k*k)
 	rhs := make([]float64, k)
 	idx := make([]int, 0, k)
-	if b.hard {
-		// Hard spikes: w*z*z' is w, and a is symmetric: accumulate the
-		// upper triangle only (the same sums, bit for bit, as below).
-		for i := range b.x {
-			zi := b.z[i*k : i*k+k]
-			idx = idx[:0]
-			for t, z := range zi {
-				if z != 0 {
-					idx = append(idx, t)
-				}
+	for i := range b.x {
+		zi := b.z[i*k : i*k+k]
+		idx = idx[:0]
+		for t, z := range zi {
+			if z != 0 {
+				idx = append(idx, t)
 			}
-			w := b.w[i]
+		}
+		w := b.w[i]
+		if b.hard {
+			// Hard spikes: w*z*z' is w, and a is symmetric: accumulate
+			// its upper triangle only (the same sums, bit for bit).
 			wf := w * b.f[i]
 			for m, s := range idx {
 				rhs[s] += wf
@@ -121,29 +121,21 @@ func (b *batch) solveD(p Params) float64 {
 					row[t] += w
 				}
 			}
+			continue
 		}
+		for _, s := range idx {
+			ws := w * zi[s]
+			rhs[s] += ws * b.f[i]
+			row := a[s*k:]
+			for _, t := range idx {
+				row[t] += ws * zi[t]
+			}
+		}
+	}
+	if b.hard {
 		for s := 0; s < k; s++ {
 			for t := s + 1; t < k; t++ {
 				a[t*k+s] = a[s*k+t]
-			}
-		}
-	} else {
-		for i := range b.x {
-			zi := b.z[i*k : i*k+k]
-			idx = idx[:0]
-			for t, z := range zi {
-				if z != 0 {
-					idx = append(idx, t)
-				}
-			}
-			w := b.w[i]
-			for _, s := range idx {
-				ws := w * zi[s]
-				rhs[s] += ws * b.f[i]
-				row := a[s*k:]
-				for _, t := range idx {
-					row[t] += ws * zi[t]
-				}
 			}
 		}
 	}

@@ -1,5 +1,30 @@
 #include "textflag.h"
 
+// SPIKES_RET stores the sum of the lane spike counts in Z8 as the result
+// and returns (the end of every kernel here).
+#define SPIKES_RET \
+	VEXTRACTI64X4 $1, Z8, Y9 \
+	VPADDD        Y9, Y8, Y8 \
+	VEXTRACTI128  $1, Y8, X9 \
+	VPADDD        X9, X8, X8 \
+	VPSHUFD       $0x4e, X8, X9 \
+	VPADDD        X9, X8, X8 \
+	VPSHUFD       $0xb1, X8, X9 \
+	VPADDD        X9, X8, X8 \
+	VMOVD         X8, AX \
+	MOVQ          AX, spikes+56(FP) \
+	VZEROUPPER \
+	RET
+
+// TAIL_STEP is one time step of one masked chain: K = (v > T) under the
+// chain's lane mask m; under K, o += d, v -= h and the count grows.
+#define TAIL_STEP(v, o, m, k) \
+	VCMPPS $0x1e, Z9, v, m, k \
+	VADDPS Z11, o, k, o \
+	VSUBPS Z10, v, k, v \
+	VPSUBD Z15, Z8, k, Z8
+
+
 // func fsAVX512(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 // Runs the FS neuron on n elements (n a multiple of 64): 64 neurons at a
 // time as four independent 16-lane chains, one time step after another.
@@ -70,18 +95,7 @@ step:
 	JNZ     block
 
 done:
-	VEXTRACTI64X4 $1, Z8, Y9
-	VPADDD        Y9, Y8, Y8
-	VEXTRACTI128  $1, Y8, X9
-	VPADDD        X9, X8, X8
-	VPSHUFD       $0x4e, X8, X9
-	VPADDD        X9, X8, X8
-	VPSHUFD       $0xb1, X8, X9
-	VPADDD        X9, X8, X8
-	VMOVD         X8, AX
-	MOVQ          AX, spikes+56(FP)
-	VZEROUPPER
-	RET
+	SPIKES_RET
 
 // TAILMASK sets mask register k to the min(16, max(0, R12)) low lanes
 // (clobbers BX, CX, DX).
@@ -145,25 +159,10 @@ tstep:
 	VBROADCASTSS (R8)(AX*4), Z10
 	VBROADCASTSS (R10)(AX*4), Z11
 
-	VCMPPS $0x1e, Z9, Z0, K4, K1
-	VADDPS Z11, Z4, K1, Z4
-	VSUBPS Z10, Z0, K1, Z0
-	VPSUBD Z15, Z8, K1, Z8
-
-	VCMPPS $0x1e, Z9, Z1, K5, K2
-	VADDPS Z11, Z5, K2, Z5
-	VSUBPS Z10, Z1, K2, Z1
-	VPSUBD Z15, Z8, K2, Z8
-
-	VCMPPS $0x1e, Z9, Z2, K6, K3
-	VADDPS Z11, Z6, K3, Z6
-	VSUBPS Z10, Z2, K3, Z2
-	VPSUBD Z15, Z8, K3, Z8
-
-	VCMPPS $0x1e, Z9, Z3, K7, K1
-	VADDPS Z11, Z7, K1, Z7
-	VSUBPS Z10, Z3, K1, Z3
-	VPSUBD Z15, Z8, K1, Z8
+	TAIL_STEP(Z0, Z4, K4, K1)
+	TAIL_STEP(Z1, Z5, K5, K2)
+	TAIL_STEP(Z2, Z6, K6, K3)
+	TAIL_STEP(Z3, Z7, K7, K1)
 
 	INCQ AX
 	CMPQ AX, R11
@@ -175,18 +174,7 @@ tstep:
 	VMOVUPS Z7, K7, 192(DI)
 
 tdone:
-	VEXTRACTI64X4 $1, Z8, Y9
-	VPADDD        Y9, Y8, Y8
-	VEXTRACTI128  $1, Y8, X9
-	VPADDD        X9, X8, X8
-	VPSHUFD       $0x4e, X8, X9
-	VPADDD        X9, X8, X8
-	VPSHUFD       $0xb1, X8, X9
-	VPADDD        X9, X8, X8
-	VMOVD         X8, AX
-	MOVQ          AX, spikes+56(FP)
-	VZEROUPPER
-	RET
+	SPIKES_RET
 
 // func fsAVX512Tail1(n int, src, dst, h, th, d *float32, k int) (spikes int64)
 // Runs the FS neuron on n elements (0 < n < 64) sixteen at a time in one
@@ -227,10 +215,7 @@ ststep:
 	VBROADCASTSS (R9)(AX*4), Z9
 	VBROADCASTSS (R8)(AX*4), Z10
 	VBROADCASTSS (R10)(AX*4), Z11
-	VCMPPS $0x1e, Z9, Z0, K5, K1
-	VADDPS Z11, Z4, K1, Z4
-	VSUBPS Z10, Z0, K1, Z0
-	VPSUBD Z15, Z8, K1, Z8
+	TAIL_STEP(Z0, Z4, K5, K1)
 	INCQ AX
 	CMPQ AX, R11
 	JLT  ststep
@@ -242,15 +227,4 @@ ststep:
 	JG   stvec
 
 stdone:
-	VEXTRACTI64X4 $1, Z8, Y9
-	VPADDD        Y9, Y8, Y8
-	VEXTRACTI128  $1, Y8, X9
-	VPADDD        X9, X8, X8
-	VPSHUFD       $0x4e, X8, X9
-	VPADDD        X9, X8, X8
-	VPSHUFD       $0xb1, X8, X9
-	VPADDD        X9, X8, X8
-	VMOVD         X8, AX
-	MOVQ          AX, spikes+56(FP)
-	VZEROUPPER
-	RET
+	SPIKES_RET
